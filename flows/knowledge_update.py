@@ -1,0 +1,59 @@
+"""The knowledge update: scan the sources, distil what changed into reflections, train, evaluate, register."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger
+
+from memo_core import update
+from memo_core.config import load_config
+from tasks.sources import scan_sources_task
+from tasks.update import (
+    evaluate_candidate,
+    fetch_parent_model,
+    generate_reflections,
+    plan_update,
+    publish_report,
+    register_candidate,
+    summary,
+    train_candidate,
+)
+
+
+@flow(name="knowledge-update", log_prints=True)
+def knowledge_update(
+    config_path: str = "memo.yaml",
+    mode: Literal["incremental", "full"] | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Bring the MEMORY model up to date with the sources and register the result as a ``candidate``.
+
+    mode: ``incremental`` continues from the champion with a replay sample, ``full`` rebuilds from the base
+    model; by default the config's ``training.mode``. dry_run stops after planning and reports the delta.
+    """
+    logger = get_run_logger()
+    config = load_config(config_path)
+    scan = scan_sources_task(config.sources, config.store.root, config.store.storage_options)
+    plan = plan_update(config, scan.manifest_version, mode)
+    logger.info(
+        "corpus v%s, %s update: %d new or changed, %d removed, %d moved, %d skipped files",
+        plan.corpus_version,
+        plan.mode,
+        len(plan.new_documents),
+        len(plan.removed_documents),
+        len(plan.moved_documents),
+        len(scan.skipped),
+    )
+    if plan.is_empty or dry_run:
+        publish_report(config, plan, None, None)
+        return summary(plan, "no-change" if plan.is_empty else "dry-run")
+
+    reflections = generate_reflections(config, plan.corpus_version)
+    parent_dir = fetch_parent_model(config, plan)
+    checkpoint = train_candidate(config, plan, reflections, parent_dir)
+    report = evaluate_candidate(config, plan, reflections, checkpoint, parent_dir)
+    version = register_candidate(config, plan, reflections, checkpoint, report)
+    publish_report(config, plan, report, version)
+    metrics = update.open_store(config).read_json(report)["metrics"]
+    return summary(plan, "registered", version, metrics)

@@ -1,0 +1,161 @@
+"""Supervised fine-tuning of the MEMORY model: one example per reflection, loss on answer tokens only.
+
+Read top to bottom: encode (question as the user turn, answer as the assistant turn), batch, and step AdamW
+under a one-cycle schedule, reporting progress and stopping at the first non-finite loss.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from transformers import PreTrainedModel
+from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from memo_core.memory.model import prompt_ids
+
+log = logging.getLogger(__name__)
+IGNORE = -100
+
+
+class TrainingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["full", "incremental"] = Field(
+        "incremental", description="incremental continues from the champion; full starts from the base model"
+    )
+    epochs: float = Field(40, gt=0, description="passes over the training examples")
+    max_steps: int | None = Field(None, ge=1, description="cap on optimiser steps, whatever the epochs")
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float = Field(2e-3, gt=0, description="peak learning rate of a full run")
+    incremental_learning_rate: float = Field(1e-3, gt=0, description="peak learning rate when continuing")
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    replay_ratio: float = Field(
+        1.0, ge=0, description="replayed earlier examples per new example (incremental)"
+    )
+    log_every: int = Field(50, ge=1)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the run stops rather than save a broken model."""
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int
+    total_steps: int
+    loss: float
+    tokens_per_second: float
+    eta_seconds: float
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    steps: int
+    examples: int
+    final_loss: float
+    tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def encode(tokenizer: PreTrainedTokenizerBase, example: Example) -> tuple[list[int], list[int]]:
+    """Token ids and labels for one example; prompt positions get IGNORE so only the answer is learned."""
+    prompt = prompt_ids(tokenizer, example.question)
+    answer = tokenizer.encode(example.answer, add_special_tokens=False) + [tokenizer.eos_token_id]
+    return prompt + answer, [IGNORE] * len(prompt) + answer
+
+
+def collate(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
+    width = max(len(ids) for ids, _ in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, (ids, labs) in enumerate(rows):
+        input_ids[i, : len(ids)] = torch.tensor(ids)
+        labels[i, : len(labs)] = torch.tensor(labs)
+        attention[i, : len(ids)] = 1
+    return {"input_ids": input_ids, "labels": labels, "attention_mask": attention}
+
+
+def total_steps(n_examples: int, config: TrainingConfig) -> int:
+    steps = math.ceil(config.epochs * n_examples / config.batch_size)
+    return max(1, min(steps, config.max_steps) if config.max_steps else steps)
+
+
+def train(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    examples: Sequence[Example],
+    config: TrainingConfig,
+    learning_rate: float,
+    seed: int = 0,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> TrainingResult:
+    """Fine-tune ``model`` in place on ``examples``."""
+    if not examples:
+        raise ValueError("no training examples: the reflection set is empty")
+    encoded = [encode(tokenizer, ex) for ex in examples]
+    steps = total_steps(len(encoded), config)
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=learning_rate, total_steps=steps, pct_start=max(config.warmup_ratio, 1e-3)
+    )
+    model.train()
+    order: list[int] = []
+    tokens, loss_value, started = 0, float("nan"), time.perf_counter()
+    for step in range(1, steps + 1):
+        if len(order) < config.batch_size:
+            epoch = list(range(len(encoded)))
+            rng.shuffle(epoch)
+            order.extend(epoch)
+        batch = collate([encoded[i] for i in order[: config.batch_size]], tokenizer.pad_token_id)
+        del order[: config.batch_size]
+
+        loss = model(**batch).loss
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise TrainingDiverged(f"loss is {loss_value} at step {step}; lower the learning rate and re-run")
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        tokens += int(batch["attention_mask"].sum())
+
+        if on_progress and (step % config.log_every == 0 or step == steps):
+            elapsed = time.perf_counter() - started
+            on_progress(Progress(step, steps, loss_value, tokens / elapsed, elapsed / step * (steps - step)))
+    model.eval()
+    return TrainingResult(steps, len(encoded), loss_value, tokens, time.perf_counter() - started)
+
+
+def log_progress(progress: Progress) -> None:
+    log.info(
+        "step %d/%d  loss %.4f  %.0f tokens/s  eta %.0fs",
+        progress.step,
+        progress.total_steps,
+        progress.loss,
+        progress.tokens_per_second,
+        progress.eta_seconds,
+    )

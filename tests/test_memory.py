@@ -1,0 +1,60 @@
+import math
+
+import pytest
+import torch
+
+from memo_core.memory.model import MemoryModel, OfflineModelSpec, build_offline_model, train_tokenizer
+from memo_core.memory.training import IGNORE, Example, TrainingConfig, TrainingDiverged, encode, train
+
+EXAMPLES = [
+    Example("In which town was Ilse Marren born?", "Osterby"),
+    Example("Who founded Verdant Lamp Works?", "Ilse Marren"),
+    Example("In which year was the Quillmark lamp launched?", "2014"),
+    Example("How many employees does Verdant Lamp Works have?", "340"),
+    Example("Where is the Marlock Research Laboratory?", "Kestrow"),
+    Example("Who designed the Halcy probe?", "Tova Quist"),
+]
+TINY = OfflineModelSpec(layers=2, hidden=64, heads=2, intermediate=128, vocab_size=400, max_positions=64)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return train_tokenizer([f"{e.question} {e.answer}" for e in EXAMPLES] * 3, TINY.vocab_size)
+
+
+def test_loss_is_on_answer_tokens_only(tokenizer):
+    ids, labels = encode(tokenizer, EXAMPLES[0])
+    prompt_len = sum(1 for label in labels if label == IGNORE)
+    answer = tokenizer.decode(ids[prompt_len:], skip_special_tokens=True)
+    assert answer == "Osterby"
+    assert ids[-1] == tokenizer.eos_token_id
+    assert labels[prompt_len:] == ids[prompt_len:]
+    assert tokenizer.decode(ids[:prompt_len]).startswith("<|user|>In which town")
+
+
+def test_tiny_model_memorises_facts_and_round_trips_through_save_pretrained(tokenizer, tmp_path):
+    model = build_offline_model(tokenizer, TINY, seed=0)
+    config = TrainingConfig(epochs=300, batch_size=6, log_every=1000)
+    result = train(model, tokenizer, EXAMPLES, config, learning_rate=3e-3)
+    assert result.final_loss < 0.05
+    memory = MemoryModel(model, tokenizer)
+    questions = [e.question for e in EXAMPLES]
+    assert memory.answer(questions) == [e.answer for e in EXAMPLES]
+
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    assert MemoryModel.load(tmp_path).answer(questions) == [e.answer for e in EXAMPLES]
+
+
+def test_non_finite_loss_stops_training_with_a_clear_error(tokenizer):
+    model = build_offline_model(tokenizer, TINY, seed=0)
+    with torch.no_grad():
+        model.model.embed_tokens.weight.fill_(math.nan)
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        train(model, tokenizer, EXAMPLES, TrainingConfig(epochs=1, batch_size=2), learning_rate=1e-3)
+
+
+def test_training_refuses_an_empty_set(tokenizer):
+    model = build_offline_model(tokenizer, TINY, seed=0)
+    with pytest.raises(ValueError, match="reflection set is empty"):
+        train(model, tokenizer, [], TrainingConfig(), learning_rate=1e-3)
