@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -150,9 +151,18 @@ def status(config_path: str | None, as_json: bool) -> None:
         )
 
 
-def _config_file(config_path: str | None) -> str:
-    import os
+@main.command()
+@config_option
+def sources(config_path: str | None) -> None:
+    """List the sources and the changes the next update would process (reads only)."""
+    from memo_core.manifest import format_sources_report
+    from memo_core.update import open_store
 
+    config = _load(config_path)
+    click.echo(format_sources_report(config.sources, open_store(config)))
+
+
+def _config_file(config_path: str | None) -> str:
     return config_path or os.environ.get("MEMO_CONFIG") or "memo.yaml"
 
 

@@ -21,7 +21,7 @@ from tasks.update import (
 )
 
 
-@flow(name="knowledge-update", log_prints=True)
+@flow(name="knowledge-update")
 def knowledge_update(
     config_path: str = "memo.yaml",
     mode: Literal["incremental", "full"] | None = None,

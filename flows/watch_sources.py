@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
@@ -37,7 +37,13 @@ from memo_core.store import ArtifactStore
 DEFAULT_DEPLOYMENT = "knowledge-update/knowledge-update"
 # A scheduled run starting within this window counts as in flight: it will scan after the change anyway.
 STARTS_SOON = timedelta(minutes=10)
-_IN_FLIGHT = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED, StateType.CANCELLING]
+_IN_FLIGHT = [
+    StateType.SCHEDULED,
+    StateType.PENDING,
+    StateType.RUNNING,
+    StateType.PAUSED,
+    StateType.CANCELLING,
+]
 
 
 class WatchResult(BaseModel):
@@ -56,7 +62,7 @@ def check_sources(
     deployment: str = DEFAULT_DEPLOYMENT,
     parameters: dict[str, Any] | None = None,
 ) -> WatchResult:
-    """Scan, compare with the latest manifest, and start ``deployment`` if something changed and none is due."""
+    """Scan, compare with the latest manifest; start ``deployment`` if something changed and no run is due."""
     pending = pending_changes(sources, ManifestStore(store))
     latest = pending.latest.version if pending.latest else None
     summary = pending.delta.summary()
@@ -67,7 +73,10 @@ def check_sources(
         run = in_flight[0]
         reason = f"changes pending, but run {run.name!r} of {deployment} is already {run.state_name}"
         return WatchResult(latest_version=latest, pending=summary, triggered=False, reason=reason)
-    started = run_deployment(deployment, parameters=parameters or {}, timeout=0, tags=["watch-sources"])
+    # timeout=0: create the run and return at once; the update runs on its own worker
+    started = cast(
+        FlowRun, run_deployment(deployment, parameters=parameters or {}, timeout=0, tags=["watch-sources"])
+    )
     return WatchResult(
         latest_version=latest,
         pending=summary,
@@ -94,11 +103,11 @@ def runs_in_flight(deployment: str) -> list[FlowRun]:
             )
         )
     soon = datetime.now(UTC) + STARTS_SOON
-    return [
-        run
-        for run in runs
-        if run.state_type != StateType.SCHEDULED or (run.expected_start_time and run.expected_start_time <= soon)
-    ]
+    return [run for run in runs if run.state_type != StateType.SCHEDULED or _starts_before(run, soon)]
+
+
+def _starts_before(run: FlowRun, moment: datetime) -> bool:
+    return run.expected_start_time is not None and run.expected_start_time <= moment
 
 
 @flow(name="watch-sources")
@@ -112,4 +121,5 @@ def watch_sources(config_path: str = "memo.yaml", deployment: str = DEFAULT_DEPL
 
 
 if __name__ == "__main__":
-    watch_sources.serve(name="watch-sources", interval=timedelta(seconds=int(sys.argv[1]) if sys.argv[1:] else 300))
+    seconds = int(sys.argv[1]) if sys.argv[1:] else 300
+    watch_sources.serve(name="watch-sources", interval=timedelta(seconds=seconds))

@@ -155,6 +155,8 @@ def _resolve_paths(config: MemoConfig, base: Path) -> MemoConfig:
     config.store.root = resolve(config.store.root)
     for source in config.sources:
         source.url = resolve(source.url)
+    if config.evaluation.questions_file:
+        config.evaluation.questions_file = resolve(config.evaluation.questions_file)
     if config.memory.base not in ("offline",) and "://" not in config.memory.base:
         candidate = base / config.memory.base
         if candidate.exists():

@@ -103,7 +103,9 @@ class MemoRegistry:
             found = self.client.search_model_versions(f"name='{self.model_name}'")
         except MlflowException:
             return []
-        return sorted(found, key=lambda v: int(v.version))
+        # Search results carry no aliases; fetch each version whole.
+        numbers = sorted(int(v.version) for v in found)
+        return [self.client.get_model_version(self.model_name, str(n)) for n in numbers]
 
     def approve(
         self, ref: str | int, reviewer: str | None = None, override_gate: bool = False

@@ -219,17 +219,19 @@ def train_candidate(
     )
     if plan.mode == "incremental" and parent_dir is not None:
         model, tokenizer = load_pretrained(parent_dir)
-        lr = config.training.incremental_learning_rate
+        lr, epochs = config.training.incremental_learning_rate, config.training.incremental_epochs
     elif config.memory.base == "offline":
         documents = read_documents(config.sources, ManifestStore(store).get(plan.corpus_version).documents)
         texts = [d.text for d in documents] + [f"{r.question} {r.answer}" for r in reflections]
         tokenizer = train_tokenizer(texts, config.memory.offline.vocab_size)
         model = build_offline_model(tokenizer, config.memory.offline, config.seed)
-        lr = config.training.learning_rate
+        lr, epochs = config.training.learning_rate, config.training.epochs
     else:
         model, tokenizer = load_pretrained(config.memory.base)
-        lr = config.training.learning_rate
-    result = train(model, tokenizer, training_set.examples, config.training, lr, config.seed, log_progress)
+        lr, epochs = config.training.learning_rate, config.training.epochs
+    result = train(
+        model, tokenizer, training_set.examples, config.training, lr, epochs, config.seed, log_progress
+    )
     with store.staged_dir(key) as out:
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
@@ -245,6 +247,7 @@ def train_candidate(
                     "seconds": round(result.seconds, 2),
                     "tokens_per_second": round(result.tokens_per_second, 1),
                     "learning_rate": lr,
+                    "epochs": epochs,
                 },
                 indent=2,
             )

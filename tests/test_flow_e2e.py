@@ -55,12 +55,12 @@ def test_update_approve_ask_then_incremental_update(prefect_api, workspace: Path
     # Nothing changed: the flow stops after planning and registers nothing.
     config = load_config(config_path)
     registry = open_registry(config)
-    assert [v.version for v in registry.versions()] == [first["version"]]
+    assert [str(v.version) for v in registry.versions()] == [first["version"]]
 
     runner = CliRunner()
     result = runner.invoke(main, ["approve", "candidate", "--config", config_path, "--reviewer", "tester"])
     assert result.exit_code == 0, result.output
-    assert registry.get("champion").version == first["version"]
+    assert str(registry.get("champion").version) == first["version"]
 
     unchanged = knowledge_update(config_path=config_path)
     assert unchanged["status"] == "no-change"

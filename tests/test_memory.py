@@ -34,8 +34,8 @@ def test_loss_is_on_answer_tokens_only(tokenizer):
 
 def test_tiny_model_memorises_facts_and_round_trips_through_save_pretrained(tokenizer, tmp_path):
     model = build_offline_model(tokenizer, TINY, seed=0)
-    config = TrainingConfig(epochs=300, batch_size=6, log_every=1000)
-    result = train(model, tokenizer, EXAMPLES, config, learning_rate=3e-3)
+    config = TrainingConfig(batch_size=6, log_every=1000)
+    result = train(model, tokenizer, EXAMPLES, config, learning_rate=3e-3, epochs=300)
     assert result.final_loss < 0.05
     memory = MemoryModel(model, tokenizer)
     questions = [e.question for e in EXAMPLES]
@@ -51,10 +51,23 @@ def test_non_finite_loss_stops_training_with_a_clear_error(tokenizer):
     with torch.no_grad():
         model.model.embed_tokens.weight.fill_(math.nan)
     with pytest.raises(TrainingDiverged, match="lower the learning rate"):
-        train(model, tokenizer, EXAMPLES, TrainingConfig(epochs=1, batch_size=2), learning_rate=1e-3)
+        train(model, tokenizer, EXAMPLES, TrainingConfig(batch_size=2), learning_rate=1e-3, epochs=1)
 
 
 def test_training_refuses_an_empty_set(tokenizer):
     model = build_offline_model(tokenizer, TINY, seed=0)
     with pytest.raises(ValueError, match="reflection set is empty"):
-        train(model, tokenizer, [], TrainingConfig(), learning_rate=1e-3)
+        train(model, tokenizer, [], TrainingConfig(), learning_rate=1e-3, epochs=1)
+
+
+def test_length_bucketed_batches_cover_every_example_once_per_epoch():
+    import random
+
+    from memo_core.memory.training import length_bucketed_batches
+
+    lengths = [random.Random(i).randint(5, 60) for i in range(1000)]
+    batches = length_bucketed_batches(lengths, 32, random.Random(0))
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    assert all(len(b) <= 32 for b in batches)
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches) / len(batches)
+    assert spread < 10  # unsorted batches of 32 from 5..60 would spread about 50

@@ -31,7 +31,8 @@ class TrainingConfig(BaseModel):
     mode: Literal["full", "incremental"] = Field(
         "incremental", description="incremental continues from the champion; full starts from the base model"
     )
-    epochs: float = Field(40, gt=0, description="passes over the training examples")
+    epochs: float = Field(20, gt=0, description="passes over the training examples")
+    incremental_epochs: float = Field(12, gt=0, description="passes when continuing from the champion")
     max_steps: int | None = Field(None, ge=1, description="cap on optimiser steps, whatever the epochs")
     batch_size: int = Field(32, ge=1)
     learning_rate: float = Field(2e-3, gt=0, description="peak learning rate of a full run")
@@ -95,8 +96,21 @@ def collate(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[st
     return {"input_ids": input_ids, "labels": labels, "attention_mask": attention}
 
 
-def total_steps(n_examples: int, config: TrainingConfig) -> int:
-    steps = math.ceil(config.epochs * n_examples / config.batch_size)
+def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """One epoch of shuffled batches whose members have similar lengths, so little compute goes to padding."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * 32
+    batches: list[list[int]] = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def total_steps(n_examples: int, config: TrainingConfig, epochs: float) -> int:
+    steps = math.ceil(epochs * n_examples / config.batch_size)
     return max(1, min(steps, config.max_steps) if config.max_steps else steps)
 
 
@@ -106,6 +120,7 @@ def train(
     examples: Sequence[Example],
     config: TrainingConfig,
     learning_rate: float,
+    epochs: float,
     seed: int = 0,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> TrainingResult:
@@ -113,7 +128,7 @@ def train(
     if not examples:
         raise ValueError("no training examples: the reflection set is empty")
     encoded = [encode(tokenizer, ex) for ex in examples]
-    steps = total_steps(len(encoded), config)
+    steps = total_steps(len(encoded), config, epochs)
     rng = random.Random(seed)
     torch.manual_seed(seed)
 
@@ -122,15 +137,12 @@ def train(
         optimizer, max_lr=learning_rate, total_steps=steps, pct_start=max(config.warmup_ratio, 1e-3)
     )
     model.train()
-    order: list[int] = []
+    batches: list[list[int]] = []
     tokens, loss_value, started = 0, float("nan"), time.perf_counter()
     for step in range(1, steps + 1):
-        if len(order) < config.batch_size:
-            epoch = list(range(len(encoded)))
-            rng.shuffle(epoch)
-            order.extend(epoch)
-        batch = collate([encoded[i] for i in order[: config.batch_size]], tokenizer.pad_token_id)
-        del order[: config.batch_size]
+        if not batches:
+            batches = length_bucketed_batches([len(ids) for ids, _ in encoded], config.batch_size, rng)
+        batch = collate([encoded[i] for i in batches.pop()], tokenizer.pad_token_id)
 
         loss = model(**batch).loss
         loss_value = loss.item()

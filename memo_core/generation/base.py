@@ -1,0 +1,32 @@
+"""The generator interface every backend implements, and the factory that picks one from the config."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from memo_core.generation.config import GeneratorConfig
+from memo_core.reflections import Reflection
+from memo_core.sources import Document
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Distils documents into reflections; ``settings_hash`` keys the per-document reflection cache."""
+
+    name: str
+
+    def settings_hash(self) -> str: ...
+
+    def reflect_document(self, document: Document, corpus_version: int) -> list[Reflection]: ...
+
+    def reflect_corpus(self, documents: Sequence[Document], corpus_version: int) -> list[Reflection]: ...
+
+
+def build_generator(config: GeneratorConfig) -> Generator:
+    """The generator the config names; LLM backends are not built yet and say so."""
+    if config.backend == "offline":
+        from memo_core.generation.offline import OfflineGenerator
+
+        return OfflineGenerator(config)
+    raise NotImplementedError(f"generator backend {config.backend!r} is not available yet; use 'offline'")

@@ -1,0 +1,360 @@
+"""Document sources: fsspec URLs (local paths, ``s3://``, ``memory://``) scanned into normalised documents.
+
+A scan lists every source, reads the files its globs select, and turns each into a ``Document`` whose id
+(``source/relative/path``) is stable across scans and whose hash covers only the normalised text, so a
+re-encoded or re-indented file does not count as a change. Files that cannot become documents are skipped
+with a reason; a source that cannot be listed or read at all (after retries) fails the whole scan, because
+a half-seen source would look like mass deletion to the manifest.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import posixpath
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+from pydantic import BaseModel, ConfigDict, Field
+
+from memo_core.formats import RECORD_FORMATS, BadInput, extract, format_of, normalise, records
+
+T = TypeVar("T")
+
+# Errors that retrying cannot fix: the file is gone or forbidden; everything else (network, throttling,
+# 5xx answers) is retried with backoff.
+_PERMANENT = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+_VISIBLE_NAME = r"[^/.][^/]*"  # a path segment that does not start with a dot
+EXTRACTION_VERSION = 1  # bump when readers or normalisation change what text a file yields
+
+
+class SourceError(RuntimeError):
+    """A source that cannot be scanned: missing root, or listing/reading still failing after retries."""
+
+
+class DocumentNotFoundError(LookupError):
+    """Documents asked for by id that are no longer in their source (or never were)."""
+
+    def __init__(self, missing: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{doc_id}: {why}" for doc_id, why in sorted(missing.items())))
+        self.missing = missing
+
+
+class SourceConfig(BaseModel):
+    """One document source in memo.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="short name, first part of ids")
+    url: str = Field(description="fsspec URL or local path (relative: against the current directory)")
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*"],
+        description="globs on the source-relative path; a glob without '/' matches the file name anywhere; "
+        "wildcards skip names starting with '.' unless the pattern spells the dot",
+    )
+    exclude: list[str] = Field(default_factory=list, description="globs as for include; exclude wins")
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fsspec options; s3: endpoint_url, key, secret, client_kwargs={'region_name': ...} "
+        "(unset ones come from the standard AWS environment variables)",
+    )
+    text_field: str = Field("text", description="JSON/JSONL: field holding the text (dots for nesting)")
+    id_field: str = Field("id", description="JSON/JSONL: field holding the record id (dots for nesting)")
+    max_bytes: int = Field(20_000_000, gt=0, description="larger files are skipped")
+    retries: int = Field(4, ge=0, description="retries of a failing listing or read before the scan fails")
+    retry_backoff_s: float = Field(0.5, ge=0, description="first retry delay; doubles each retry")
+    max_workers: int = Field(16, gt=0, description="concurrent reads (object stores are latency-bound)")
+
+    def selects(self, path: str) -> bool:
+        """Whether the source-relative ``path`` passes the include and exclude globs."""
+        return _matches_any(tuple(self.include), path) and not _matches_any(tuple(self.exclude), path)
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    source: str
+    path: str
+    text: str
+    content_hash: str
+    # Descriptive only (format, bytes, title, stamp): two reads of one unchanged file are equal documents.
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    source: str
+    path: str
+    reason: str
+
+
+@dataclass
+class ScanResult:
+    documents: list[Document]
+    skipped: list[SkippedFile]
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A listed file: its path on the filesystem, its source-relative path, size and change stamp."""
+
+    full_path: str
+    path: str
+    size: int
+    stamp: str | None = None  # see file_stamp
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def scan_sources(sources: Sequence[SourceConfig]) -> ScanResult:
+    """Every document of every source, sorted by id, with every skipped file and its reason."""
+    check_names(sources)
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    for source in sources:
+        result = read_files(source, list_files(source))
+        documents.extend(result.documents)
+        skipped.extend(result.skipped)
+    documents.sort(key=lambda d: d.id)
+    skipped.sort(key=lambda s: (s.source, s.path))
+    return ScanResult(documents, skipped)
+
+
+def check_names(sources: Sequence[SourceConfig]) -> None:
+    """Source names prefix document ids, so two sources with one name would mix their documents."""
+    names = [s.name for s in sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"source names must be unique; repeated: {', '.join(duplicates)}")
+
+
+def list_files(source: SourceConfig) -> list[FileEntry]:
+    """The files under the source root that its globs select, sorted by relative path."""
+    fs, root = _filesystem(source)
+
+    def listing() -> dict[str, dict[str, Any]]:
+        fs.invalidate_cache()  # s3fs keeps listings; a watcher must see the bucket as it is now
+        if fs.isfile(root):
+            return {root: fs.info(root)}
+        if not fs.isdir(root):
+            raise SourceError(f"source {source.name!r}: {source.url} does not exist (check its url)")
+        found: dict[str, dict[str, Any]] = fs.find(root, detail=True)
+        return found
+
+    try:
+        found = _retrying(source, "listing", listing)
+    except _PERMANENT as exc:
+        raise SourceError(f"source {source.name!r}: cannot list {source.url}: {exc}") from exc
+    base = posixpath.dirname(root) if root in found else root.rstrip("/")
+    entries = []
+    for full_path, info in found.items():
+        if info.get("type", "file") != "file":
+            continue
+        rel = full_path[len(base) :].lstrip("/")
+        if source.selects(rel):
+            entries.append(FileEntry(full_path, rel, int(info.get("size") or 0), file_stamp(source, info)))
+    return sorted(entries, key=lambda e: e.path)
+
+
+def read_files(source: SourceConfig, entries: Sequence[FileEntry]) -> ScanResult:
+    """Read and normalise the listed files; a file that vanished since the listing is skipped, not fatal."""
+    fs, _ = _filesystem(source)
+    read = functools.partial(_read_entry, source, fs)
+    if isinstance(fs, LocalFileSystem) or len(entries) < 2:
+        results = list(map(read, entries))  # local reads are CPU-bound here; threads only add contention
+    else:
+        with ThreadPoolExecutor(max_workers=source.max_workers) as pool:
+            results = list(pool.map(read, entries))
+    documents = [d for docs, _ in results for d in docs]
+    skipped = [s for _, skips in results for s in skips]
+    return ScanResult(documents, skipped)
+
+
+def read_documents(sources: Sequence[SourceConfig], document_ids: Iterable[str]) -> list[Document]:
+    """Re-read just these documents (the delta's), in the order asked; missing ones raise, naming each."""
+    by_name = {s.name: s for s in sources}
+    ids = list(dict.fromkeys(document_ids))
+    missing: dict[str, str] = {}
+    wanted: dict[str, dict[str, set[str]]] = {}
+    for doc_id in ids:
+        name, _, path = doc_id.partition("/")
+        if name not in by_name:
+            missing[doc_id] = f"no source named {name!r}"
+        elif not by_name[name].selects(file_of(path)):
+            missing[doc_id] = "not selected by the source's include/exclude globs"
+        else:
+            wanted.setdefault(name, {}).setdefault(file_of(path), set()).add(doc_id)
+    found: dict[str, Document] = {}
+    for name, files in wanted.items():
+        source = by_name[name]
+        fs, root = _filesystem(source)
+        single_file = _retrying(source, "listing", functools.partial(fs.isfile, root))
+        base = posixpath.dirname(root) if single_file else root.rstrip("/")
+        for rel, doc_ids in sorted(files.items()):
+            full_path = posixpath.join(base, rel)
+            try:
+                size = int(_retrying(source, f"reading {rel}", functools.partial(fs.size, full_path)) or 0)
+            except _PERMANENT as exc:
+                missing.update(dict.fromkeys(doc_ids, f"cannot read {rel}: {exc}"))
+                continue
+            docs, skips = _read_entry(source, fs, FileEntry(full_path, rel, size))
+            found.update((d.id, d) for d in docs if d.id in doc_ids)
+            reasons = {f"{source.name}/{s.path}": s.reason for s in skips}
+            missing.update({i: reasons.get(i, "no such record") for i in doc_ids if i not in found})
+    if missing:
+        raise DocumentNotFoundError(missing)
+    return [found[i] for i in ids]
+
+
+def _read_entry(source: SourceConfig, fs: Any, entry: FileEntry) -> tuple[list[Document], list[SkippedFile]]:
+    """The documents in one file, or why it has none. Only ``SourceError`` escapes."""
+
+    def skip(reason: str, path: str = entry.path) -> tuple[list[Document], list[SkippedFile]]:
+        return [], [SkippedFile(source.name, path, reason)]
+
+    fmt = format_of(entry.path)
+    if fmt is None:
+        ext = posixpath.splitext(entry.path)[1]
+        return skip(f"unsupported format {ext!r}" if ext else "unsupported format (no file extension)")
+    if entry.size > source.max_bytes:
+        return skip(f"{entry.size:,} bytes is over the size limit of {source.max_bytes:,} (max_bytes)")
+    try:
+        data: bytes = _retrying(source, f"reading {entry.path}", lambda: fs.cat_file(entry.full_path))
+    except FileNotFoundError:
+        return skip("vanished during the scan (listed, then gone before it could be read)")
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        return skip(f"unreadable ({type(exc).__name__}: {exc.strerror or exc})")
+    if not data:
+        return skip("empty file")
+    if len(data) > source.max_bytes:
+        return skip(f"{len(data):,} bytes is over the size limit of {source.max_bytes:,} (max_bytes)")
+    base_meta: dict[str, Any] = {"format": fmt, "bytes": len(data)}
+    if entry.stamp:
+        base_meta["stamp"] = entry.stamp
+    try:
+        if fmt in RECORD_FORMATS:
+            docs: list[Document] = []
+            skips: list[SkippedFile] = []
+            for rec in records(fmt, data, source.text_field, source.id_field):
+                path = f"{entry.path}#{rec.record_id}"
+                meta = {**base_meta, "file": entry.path, "record": rec.record_id}
+                made = _document(source, path, rec.text, meta) if rec.text is not None else rec.reason
+                if isinstance(made, Document):
+                    docs.append(made)
+                else:
+                    skips.append(SkippedFile(source.name, path, made))
+            return docs, skips
+        text, meta = extract(fmt, data)
+    except BadInput as exc:
+        return skip(exc.reason)
+    made = _document(source, entry.path, text, {**base_meta, **meta})
+    return ([made], []) if isinstance(made, Document) else skip(made)
+
+
+def _document(source: SourceConfig, path: str, raw: str, metadata: dict[str, Any]) -> Document | str:
+    """A document from extracted text, or the reason there is none."""
+    text = normalise(raw)
+    if not text:
+        return "no text (only whitespace after extraction)"
+    try:
+        digest = content_hash(text)
+    except UnicodeEncodeError as exc:
+        return f"text is not valid Unicode ({exc.reason} at offset {exc.start})"
+    return Document(f"{source.name}/{path}", source.name, path, text, digest, metadata)
+
+
+def file_stamp(source: SourceConfig, info: dict[str, Any]) -> str | None:
+    """What the listing says about a file's content without reading it, or None when it says nothing.
+
+    An object store's ETag changes with the content; on disk, size and modification time stand in. The
+    source's extraction settings are part of the stamp, so changing text_field invalidates it. Stamps
+    only let a watcher skip downloads (see manifest.pending_changes); recorded hashes always come from
+    reading the files.
+    """
+    tag = info.get("ETag") or info.get("etag") or info.get("md5Hash")
+    if tag:
+        ident = f"etag:{str(tag).strip(chr(34))}"
+    elif info.get("mtime") is not None:
+        ident = f"mtime:{info['mtime']}:{info.get('size')}"
+    else:
+        return None
+    settings = f"{EXTRACTION_VERSION}|{source.text_field}|{source.id_field}|{source.max_bytes}"
+    return f"{ident}|{hashlib.sha256(settings.encode()).hexdigest()[:12]}"
+
+
+def file_of(path: str) -> str:
+    """The file part of a document path: ``data.jsonl#42`` -> ``data.jsonl``; other paths as they are."""
+    for index, char in enumerate(path):
+        if char == "#" and format_of(path[:index]) in RECORD_FORMATS:
+            return path[:index]
+    return path
+
+
+def _filesystem(source: SourceConfig) -> tuple[Any, str]:
+    fs, root = fsspec.core.url_to_fs(source.url, **source.storage_options)
+    return fs, root
+
+
+def _retrying(source: SourceConfig, what: str, call: Callable[[], T]) -> T:
+    """``call()``, retried with exponential backoff on transient errors; permanent ones pass straight up."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except (*_PERMANENT, SourceError):
+            raise
+        except Exception as exc:  # network, throttling, server errors: all worth another try
+            if attempt >= source.retries:
+                raise SourceError(
+                    f"source {source.name!r} ({source.url}): {what} failed after {attempt + 1} attempt(s): "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            time.sleep(source.retry_backoff_s * 2**attempt)
+            attempt += 1
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a path glob: ``**`` spans folders, ``*`` and ``?`` stay within one, ``[...]`` is a class.
+
+    As in a shell, a wildcard does not match a leading dot: hidden files and folders (``.git``, an
+    artifact store kept inside the source) are left out unless a pattern spells the dot.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        segment_start = i == 0 or pattern[i - 1] == "/"
+        if segment_start and pattern.startswith("**/", i):
+            out.append(f"(?:{_VISIBLE_NAME}/)*")
+            i += 3
+        elif segment_start and pattern[i:] == "**":
+            out.append(f"(?:{_VISIBLE_NAME}(?:/{_VISIBLE_NAME})*)?")
+            i += 2
+        elif pattern[i] == "*":
+            out.append(r"(?!\.)[^/]*" if segment_start else "[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/.]" if segment_start else "[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _matches_any(patterns: tuple[str, ...], path: str) -> bool:
+    name = posixpath.basename(path)
+    return any(_glob_regex(p).match(path if "/" in p else name) for p in patterns)
