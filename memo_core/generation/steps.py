@@ -53,18 +53,7 @@ _OBJECT_PREPOSITIONS = frozenset({"to", "with", "for", "into", "under"})
 _IDIOM_OBJECTS = frozenset({"place", "part", "office", "care", "effect", "shape", "notice", "there", "here"})
 _NAMING_VERBS = frozenset({"name", "call", "make", "build", "base", "derive", "model"})
 _RELATIVE_YEARS = {"the following year": 1, "the next year": 1, "a year later": 1, "one year later": 1}
-_YEARS_LATER = re.compile(r"\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten) years later\b")
-_NUMBER_WORDS = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
+_YEARS_LATER = re.compile(rf"\b(\d{{1,2}}|{'|'.join(COUNT_WORDS)}) years later\b")
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 
 
@@ -277,7 +266,7 @@ def relative_date_facts(clause: Clause, last_year: int) -> list[Fact]:
     match = _YEARS_LATER.search(text)
     if match:
         count = match.group(1)
-        offset = int(count) if count.isdigit() else _NUMBER_WORDS[count]
+        offset = int(count) if count.isdigit() else COUNT_WORDS[count]
         phrase = match.group(0)
     if offset is None or _YEAR.search(text):
         return []
