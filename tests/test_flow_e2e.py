@@ -41,7 +41,10 @@ def workspace(tmp_path: Path) -> Path:
         "evaluation": {
             "questions_file": str(EXAMPLES / "questions.jsonl"),
             "max_questions_per_suite": 60,
-            "gate": {"min_new_knowledge": 0.3, "max_retention_drop": 1.0},  # this test is not about thresholds
+            "gate": {
+                "min_new_knowledge": 0.3,
+                "max_retention_drop": 1.0,
+            },  # this test is not about thresholds
         },
         "registry": {"model_name": "memo-e2e"},
     }
