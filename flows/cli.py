@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from typing import Any
 
 import click
 
-from memo_core.config import ConfigError, MemoConfig, load_config
+from memo_core.config import ConfigError, MemoConfig, config_file, load_config
 
 config_option = click.option(
     "--config",
@@ -51,7 +50,7 @@ def update(config_path: str | None, mode: str | None, dry_run: bool) -> None:
     config = _load(config_path)
     from flows.knowledge_update import knowledge_update
 
-    result = knowledge_update(config_path=_config_file(config_path), mode=mode, dry_run=dry_run)
+    result = knowledge_update(config_path=str(config_file(config_path)), mode=mode, dry_run=dry_run)
     click.echo("")
     if result["status"] == "registered":
         click.secho(
@@ -160,10 +159,6 @@ def sources(config_path: str | None) -> None:
 
     config = _load(config_path)
     click.echo(format_sources_report(config.sources, open_store(config)))
-
-
-def _config_file(config_path: str | None) -> str:
-    return config_path or os.environ.get("MEMO_CONFIG") or "memo.yaml"
 
 
 def _format_metrics(metrics: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -83,7 +84,7 @@ def load_config(
     config means the same thing whatever the working directory.
     """
     environ = dict(os.environ) if environ is None else environ
-    config_path = Path(path or environ.get("MEMO_CONFIG") or DEFAULT_CONFIG)
+    config_path = config_file(path, environ)
     if not config_path.exists():
         raise ConfigError(
             f"config file {config_path} not found; pass --config PATH or create {DEFAULT_CONFIG}"
@@ -100,6 +101,12 @@ def load_config(
     except ValidationError as exc:
         raise ConfigError(_explain(exc, config_path)) from None
     return _resolve_paths(config, config_path.resolve().parent)
+
+
+def config_file(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The config file meant: ``path``, else $MEMO_CONFIG, else ./memo.yaml."""
+    env = os.environ if environ is None else environ
+    return Path(path or env.get("MEMO_CONFIG") or DEFAULT_CONFIG)
 
 
 def _apply_env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:

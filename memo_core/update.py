@@ -11,7 +11,9 @@ import hashlib
 import json
 import logging
 import os
+import posixpath
 import random
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +30,7 @@ from memo_core.memory.model import MemoryModel, build_offline_model, load_pretra
 from memo_core.memory.training import Example, log_progress, train
 from memo_core.reflections import Reflection, ReflectionCache, load_reflections, save_reflections
 from memo_core.registry import CHAMPION, MemoRegistry
-from memo_core.sources import Document, read_documents
+from memo_core.sources import read_documents
 from memo_core.store import ArtifactStore
 
 log = logging.getLogger(__name__)
@@ -154,21 +156,19 @@ def _introduction_versions(store: ArtifactStore, corpus_version: int) -> dict[st
 
 
 def _write_reflections(store: ArtifactStore, key: str, reflections: Sequence[Reflection]) -> None:
-    tmp = (
-        Path(store.local_path(key)).with_suffix(".writing.parquet") if store.is_local else Path(f"/tmp/{key}")
-    )
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    save_reflections(reflections, tmp)
-    store.write_bytes(key, tmp.read_bytes())
-    tmp.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / posixpath.basename(key)
+        save_reflections(reflections, local)
+        store.write_bytes(key, local.read_bytes())
 
 
 def read_reflection_set(store: ArtifactStore, key: str) -> list[Reflection]:
     if store.is_local:
         return load_reflections(store.local_path(key))
-    local = Path("/tmp") / key.replace("/", "_")
-    local.write_bytes(store.read_bytes(key))
-    return load_reflections(local)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / posixpath.basename(key)
+        local.write_bytes(store.read_bytes(key))
+        return load_reflections(local)
 
 
 @dataclass
@@ -281,11 +281,11 @@ def build_suites(
     return suites
 
 
-def heldout_questions(config: MemoConfig, documents: Sequence[Document]) -> list[QAItem]:
+def heldout_questions(config: MemoConfig, manifest: CorpusManifest) -> list[QAItem]:
     """Held-out questions whose answer the current corpus still states in the documents they cite."""
     if not config.evaluation.questions_file:
         return []
-    by_path = {d.path: d.text for d in documents}
+    by_path = {d.path: d.text for d in read_documents(config.sources, manifest.documents)}
     selected = []
     for line in Path(config.evaluation.questions_file).read_text().splitlines():
         if not line.strip():
@@ -341,8 +341,7 @@ def evaluate_candidate(
         return key
     reflections = read_reflection_set(store, reflection_key)
     suites = build_suites(config, plan, reflections)
-    documents = read_documents(config.sources, ManifestStore(store).get(plan.corpus_version).documents)
-    heldout = heldout_questions(config, documents)
+    heldout = heldout_questions(config, ManifestStore(store).get(plan.corpus_version))
 
     candidate = MemoryModel.load(store.local_path(checkpoint), config.memory.max_new_tokens)
     results = {name: score_suite(name, items, candidate.answer) for name, items in suites.items()}
@@ -442,15 +441,13 @@ def register_candidate(
         **{f"training.{k}": v for k, v in config.training.model_dump().items()},
         **{f"training.{k}": v for k, v in report["training"].items()},
     }
-    reflections = read_reflection_set(store, reflection_key)
-    sample = [r for r in reflections if r.split == "train"][:3]
     version = registry.register_candidate(
         checkpoint_dir=store.local_path(checkpoint),
         params=params,
         metrics=report["metrics"],
         tags=tags,
         reports={"report.md": render_report(plan, report), "report.json": json.dumps(report, indent=2)},
-        sample_questions=[r.question for r in sample],
+        sample_questions=[s["question"] for s in report["suites"]["new_knowledge"]["samples"]],
     )
     return str(version.version)
 
