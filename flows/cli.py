@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -34,6 +36,7 @@ def _load(config_path: str | None) -> MemoConfig:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """memo keeps a MEMORY model current with your documents; an executive answers from it."""
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # log lines, not bars, in a terminal
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=False
     )
@@ -87,26 +90,30 @@ def approve(config_path: str | None, version: str, reviewer: str | None, overrid
 @click.option("--version", "ref", default="champion", show_default=True, help="Model version or alias.")
 @click.option("--json", "as_json", is_flag=True, help="Print answer and trace as JSON.")
 def ask(config_path: str | None, question: str, trace: bool, ref: str, as_json: bool) -> None:
-    """Answer QUESTION through the executive, interrogating the champion memory."""
-    from memo_core.executive import OfflineExecutive
-    from memo_core.memory.model import MemoryModel
+    """Answer QUESTION through the executive, interrogating the champion memory; cite the documents."""
+    from memo_core.citations import answer_with_citations
+    from memo_core.executive import build_executive
     from memo_core.registry import RegistryError
+    from memo_core.serve import load_memory
     from memo_core.update import open_registry
 
     config = _load(config_path)
     try:
-        memory_dir = open_registry(config).memory_dir(ref)
+        served = load_memory(config, open_registry(config), ref)
     except RegistryError as exc:
         raise click.ClickException(f"{exc}; run `memo update` and `memo approve` first") from None
-    memory = MemoryModel.load(memory_dir, config.memory.max_new_tokens)
-    result = OfflineExecutive(memory.answer, config.executive).ask(question)
+    executive = build_executive(served.memory.answer, config.executive)
+    result = {**answer_with_citations(executive, served.citations, question), "model_version": served.version}
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps(result, indent=2))
         return
     if trace:
-        for step in result.trace:
-            click.echo(f"  [{step.stage}] {step.sub_question}  ->  {step.memory_answer}")
-    click.echo(result.answer)
+        for step in result["trace"]:
+            click.echo(f"  [{step['stage']}] {step['sub_question']}  ->  {step['memory_answer']}")
+    click.echo(result["answer"])
+    for citation in result["citations"]:
+        spans = ", ".join(f"{start}-{end}" for start, end in citation["spans"])
+        click.echo(f"  source: {', '.join(citation['document_ids'])} (characters {spans})")
 
 
 @main.command()
@@ -159,6 +166,89 @@ def sources(config_path: str | None) -> None:
 
     config = _load(config_path)
     click.echo(format_sources_report(config.sources, open_store(config)))
+
+
+@main.command()
+@config_option
+@click.argument("source")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write: .parquet (for training) or .jsonl (to read).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["offline", "openai", "hf"]),
+    default=None,
+    help="Override generator.backend.",
+)
+@click.option("--include", multiple=True, metavar="GLOB", help="Files to read (repeatable; default: all).")
+def reflect(
+    config_path: str | None, source: str, out: Path, backend: str | None, include: tuple[str, ...]
+) -> None:
+    """Distil the documents under SOURCE (a folder or fsspec URL) into reflections; trains nothing.
+
+    The generator and validation settings come from the config file when there is one. The quarantine
+    (rows that failed validation, with reasons) and the validation data docs are written beside OUT.
+    """
+    from memo_core.distil import reflect_folder
+    from memo_core.generation.chat import ChatError
+    from memo_core.validation import ReflectionSetInvalid
+
+    have_config = config_path is not None or config_file().exists()
+    config = _load(config_path) if have_config else MemoConfig()
+    generator = config.generator.model_copy(update={"backend": backend}) if backend else config.generator
+    click.echo(f"reflecting {source} with the {generator.backend} generator")
+    try:
+        report = reflect_folder(
+            source,
+            out,
+            generator,
+            config.validation,
+            include=list(include) or None,
+            on_document=lambda doc_id, done, total: click.echo(f"  [{done}/{total}] {doc_id}"),
+        )
+    except (ReflectionSetInvalid, ChatError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("")
+    click.secho(
+        f"{report.reflections} reflections from {report.documents} documents -> {report.out}", bold=True
+    )
+    click.echo("  by kind:  " + ", ".join(f"{k} {n}" for k, n in sorted(report.by_kind.items())))
+    click.echo("  by split: " + ", ".join(f"{k} {n}" for k, n in sorted(report.by_split.items())))
+    quarantined = report.validation.quarantined
+    reasons = ", ".join(f"{r} {n}" for r, n in sorted(report.validation.reason_counts.items()))
+    click.echo(
+        f"  quarantined: {len(quarantined)}" + (f" ({reasons}) -> {report.quarantine}" if quarantined else "")
+    )
+    if report.validation.data_docs_index is not None:
+        click.echo(f"  validation report: {report.validation.data_docs_index}")
+    for skipped in report.skipped:
+        click.echo(f"  skipped {skipped.path}: {skipped.reason}")
+
+
+@main.command()
+@config_option
+@click.option("--host", default=None, help="Interface to listen on (default: serve.host, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: serve.port, 8080).")
+def serve(config_path: str | None, host: str | None, port: int | None) -> None:
+    """Serve the champion over HTTP: /v1/ask, /v1/memory/query, /v1/chat/completions and /health.
+
+    An approval is picked up without a restart (the alias is looked up every serve.reload_interval_s).
+    """
+    import uvicorn
+
+    from memo_core.serve import create_app
+
+    config = _load(config_path)
+    overrides = {key: value for key, value in {"host": host, "port": port}.items() if value is not None}
+    settings = config.serve.model_copy(update=overrides)
+    try:
+        app = create_app(config, settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
 def _format_metrics(metrics: dict[str, Any]) -> str:

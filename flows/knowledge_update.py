@@ -10,11 +10,13 @@ from memo_core import update
 from memo_core.config import load_config
 from tasks.sources import scan_sources_task
 from tasks.update import (
+    build_reflection_set,
     evaluate_candidate,
     fetch_parent_model,
-    generate_reflections,
+    list_documents,
     plan_update,
     publish_report,
+    reflect_document,
     register_candidate,
     summary,
     train_candidate,
@@ -49,7 +51,16 @@ def knowledge_update(
         publish_report(config, plan, None, None)
         return summary(plan, "no-change" if plan.is_empty else "dry-run")
 
-    reflections = generate_reflections(config, plan.corpus_version)
+    # One task per document, cached on its text and the generator's settings: unchanged documents show as
+    # Cached and are never distilled again. A cache entry whose file left the store is refreshed.
+    documents = list_documents(config, plan.corpus_version)
+    distilled = [
+        reflect_document.with_options(refresh_cache=not ref.stored).submit(config, plan.corpus_version, ref)
+        for ref in documents
+    ]
+    for future in distilled:
+        future.result()  # a document that could not be distilled fails the run, named in its task
+    reflections = build_reflection_set(config, plan.corpus_version)
     parent_dir = fetch_parent_model(config, plan)
     checkpoint = train_candidate(config, plan, reflections, parent_dir)
     report = evaluate_candidate(config, plan, reflections, checkpoint, parent_dir)

@@ -1,7 +1,7 @@
 """memo's one configuration file (``memo.yaml``), validated with pydantic.
 
-Each concern owns its own config model (sources, generator, memory model, training, evaluation, registry,
-executive); ``MemoConfig`` only composes them. Environment variables override the file:
+Each concern owns its own config model (sources, generator, validation, memory model, training, evaluation,
+registry, executive, serve); ``MemoConfig`` only composes them. Environment variables override the file:
 ``MEMO__TRAINING__EPOCHS=10`` sets ``training.epochs``. A wrong key or value raises ``ConfigError`` naming the
 key and the fix.
 """
@@ -22,7 +22,9 @@ from memo_core.executive import ExecutiveConfig
 from memo_core.generation import GeneratorConfig
 from memo_core.memory.model import MemoryModelConfig
 from memo_core.memory.training import TrainingConfig
+from memo_core.serve import ServeConfig
 from memo_core.sources import SourceConfig
+from memo_core.validation import ValidationConfig
 
 ENV_PREFIX = "MEMO__"
 DEFAULT_CONFIG = "memo.yaml"
@@ -60,11 +62,13 @@ class MemoConfig(BaseModel):
     store: StoreConfig = Field(default_factory=StoreConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
     memory: MemoryModelConfig = Field(default_factory=MemoryModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
     executive: ExecutiveConfig = Field(default_factory=ExecutiveConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
     seed: int = 0
     log_level: Literal["DEBUG", "INFO", "WARNING"] = "INFO"
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from memo_core.generation.config import HFBackendConfig, OpenAIBackendConfig
 
 MemoryFn = Callable[[list[str]], list[str]]
 
@@ -33,8 +35,20 @@ _BRIDGE = re.compile(
 class ExecutiveConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["offline"] = "offline"
-    max_bridges: int = Field(2, ge=0, description="bridge phrases resolved per question")
+    backend: Literal["offline", "openai", "hf"] = Field(
+        "offline",
+        description="offline: deterministic templates; openai/hf: an LLM runs the three-stage protocol",
+    )
+    max_bridges: int = Field(2, ge=0, description="offline: bridge phrases resolved per question")
+    openai: OpenAIBackendConfig = Field(default_factory=OpenAIBackendConfig)
+    hf: HFBackendConfig = Field(default_factory=HFBackendConfig)
+    max_identification_turns: int = Field(7, ge=0, description="LLM: entity identification turns")
+    max_seeking_turns: int = Field(8, ge=0, description="LLM: answer seeking turns")
+    retire_after: int = Field(
+        3, ge=1, description="LLM: 'I don't know' answers before a sub-question is retired"
+    )
+    max_questions_per_turn: int = Field(12, ge=1, description="LLM: memory questions taken from one turn")
+    malformed_attempts: int = Field(3, ge=1, description="LLM: tries per executive call")
 
 
 @dataclass(frozen=True)
@@ -49,9 +63,34 @@ class ExecutiveAnswer:
     question: str
     answer: str
     trace: list[TraceStep] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # each executive call's stage and reply
+
+    @property
+    def executive_calls(self) -> int:
+        return len(self.decisions)
 
     def to_json(self) -> dict[str, Any]:
-        return {"question": self.question, "answer": self.answer, "trace": [asdict(s) for s in self.trace]}
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "trace": [asdict(s) for s in self.trace],
+            "decisions": self.decisions,
+        }
+
+
+class Executive(Protocol):
+    """Answers a user's question by interrogating the memory."""
+
+    def ask(self, question: str) -> ExecutiveAnswer: ...
+
+
+def build_executive(memory: MemoryFn, config: ExecutiveConfig) -> Executive:
+    """The executive the config names; LLM backends connect (or load their model) on first use."""
+    if config.backend == "offline":
+        return OfflineExecutive(memory, config)
+    from memo_core.executive_llm import LLMExecutive
+
+    return LLMExecutive(memory, config)
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,10 @@ class ReflectionCache:
         self.generator_hash = generator_hash
 
     def key(self, document: Document) -> str:
-        return f"{self.PREFIX}/{self.generator_hash}/{document.content_hash}.jsonl"
+        return self.key_for(document.content_hash)
+
+    def key_for(self, content_hash: str) -> str:
+        return f"{self.PREFIX}/{self.generator_hash}/{content_hash}.jsonl"
 
     def get(self, document: Document) -> list[Reflection] | None:
         """The cached reflections of this exact text, re-pointed at this document's id; None on a miss."""

@@ -7,31 +7,35 @@ Every step returns store keys or small records, and every output is keyed so a r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import os
 import posixpath
 import random
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from memo_core.config import MemoConfig
 from memo_core.evaluation import QAItem, SuiteResult, apply_gate, score_suite
 from memo_core.executive import OfflineExecutive
 from memo_core.generation import build_generator
 from memo_core.manifest import CorpusManifest, ManifestStore, compute_delta
-from memo_core.memory.model import MemoryModel, build_offline_model, load_pretrained, train_tokenizer
-from memo_core.memory.training import Example, log_progress, train
-from memo_core.reflections import Reflection, ReflectionCache, load_reflections, save_reflections
+from memo_core.memory.job import TrainingJob, launch, resolve_deepspeed_config, write_examples, write_job_spec
+from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
+from memo_core.memory.training import Example
+from memo_core.reflections import Reflection, ReflectionCache, dedupe, load_reflections, save_reflections
 from memo_core.registry import CHAMPION, MemoRegistry
-from memo_core.sources import read_documents
+from memo_core.sources import Document, read_documents
 from memo_core.store import ArtifactStore
+from memo_core.validation import check_threshold, quarantine_rows, validate_reflections
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +94,8 @@ def plan_update(config: MemoConfig, corpus_version: int, mode: str | None = None
     settings = {
         "corpus": corpus_version,
         "parent": parent_version,
-        "training": config.training.model_dump(),
+        # How often to log or checkpoint, and which launcher starts the job, do not change the model.
+        "training": config.training.model_dump(exclude={"log_every", "checkpoint_every", "launcher"}),
         "memory": config.memory.model_dump(),
         "generator": build_generator(config.generator).settings_hash(),
         "seed": config.seed,
@@ -112,35 +117,112 @@ def reflection_set_key(corpus_version: int) -> str:
     return f"reflections/v{corpus_version:04d}.parquet"
 
 
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document of a corpus version, and the store key its reflections live at once generated (keyed by
+    its content and the generator's settings, so an unchanged document is never distilled twice)."""
+
+    document_id: str
+    content_hash: str
+    reflections_key: str
+    stored: bool
+
+
+def document_refs(config: MemoConfig, corpus_version: int) -> list[DocumentRef]:
+    store = open_store(config)
+    manifest = ManifestStore(store).get(corpus_version)
+    cache = ReflectionCache(store, build_generator(config.generator).settings_hash())
+    refs = []
+    for document_id, entry in manifest.documents.items():
+        key = cache.key_for(entry.content_hash)
+        refs.append(DocumentRef(document_id, entry.content_hash, key, store.exists(key)))
+    return refs
+
+
+def reflect_document(config: MemoConfig, corpus_version: int, ref: DocumentRef) -> str:
+    """The reflections of one document, generated into the store unless already there; returns their key."""
+    store = open_store(config)
+    if store.exists(ref.reflections_key):
+        return ref.reflections_key
+    [document] = read_documents(config.sources, [ref.document_id])
+    if document.content_hash != ref.content_hash:
+        raise RuntimeError(
+            f"{ref.document_id} changed after corpus v{corpus_version} was scanned; the next run will "
+            "pick up the new text"
+        )
+    generator = build_generator(config.generator)
+    ReflectionCache(store, generator.settings_hash()).put(
+        document, generator.reflect_document(document, corpus_version)
+    )
+    log.info("reflected %s", ref.document_id)
+    return ref.reflections_key
+
+
 def build_reflection_set(config: MemoConfig, corpus_version: int) -> str:
-    """Reflections for every document of the corpus version; only documents never seen are generated."""
+    """Every document's reflections (generated where missing), cross-document ones, validated: failing rows
+    are quarantined with reasons beside the set, and the set is written only when the quarantined share is
+    within ``validation.max_quarantine_share``."""
     store = open_store(config)
     key = reflection_set_key(corpus_version)
     if store.exists(key):
         return key
-    manifest = ManifestStore(store).get(corpus_version)
+    refs = document_refs(config, corpus_version)
+    generated = sum(not ref.stored for ref in refs)
+    for ref in refs:
+        reflect_document(config, corpus_version, ref)
     generator = build_generator(config.generator)
     cache = ReflectionCache(store, generator.settings_hash())
-    documents = read_documents(config.sources, manifest.documents)
+    documents = read_documents(config.sources, [ref.document_id for ref in refs])
     introduced = _introduction_versions(store, corpus_version)
     reflections: list[Reflection] = []
-    generated = 0
     for document in documents:
-        found = cache.get(document)
-        if found is None:
-            found = generator.reflect_document(document, corpus_version)
-            cache.put(document, found)
-            generated += 1
+        found = cache.get(document) or []
         reflections.extend(r.with_version(introduced.get(r.id, corpus_version)) for r in found)
     reflections.extend(generator.reflect_corpus(documents, corpus_version))
+    unique = dedupe(reflections)  # the same question asked from two documents is kept once
     log.info(
-        "reflections for %d documents (%d generated, rest cached): %d",
+        "reflections for %d documents (%d generated, rest cached): %d, %d after removing repeated questions",
         len(documents),
         generated,
         len(reflections),
+        len(unique),
     )
-    _write_reflections(store, key, reflections)
+    reflections = unique
+    kept = _validate(config, store, key, reflections, {d.id: d for d in documents})
+    _write_reflections(store, key, kept)
     return key
+
+
+def _validate(
+    config: MemoConfig,
+    store: ArtifactStore,
+    key: str,
+    reflections: Sequence[Reflection],
+    documents: dict[str, Document],
+) -> list[Reflection]:
+    """Great Expectations checks on the set; the quarantine, the summary and the data docs are written
+    beside it before the threshold is applied, so a failed run leaves its evidence."""
+    stem = key.removesuffix(".parquet")
+    with tempfile.TemporaryDirectory() as tmp:
+        docs_dir = Path(tmp) / "data-docs"
+        result = validate_reflections(reflections, documents, config.validation, docs_dir)
+        if result.data_docs_index is not None:
+            for path in sorted(docs_dir.rglob("*")):
+                if path.is_file():
+                    relative = path.relative_to(docs_dir).as_posix()
+                    store.write_bytes(f"{stem}.data-docs/{relative}", path.read_bytes())
+            index = f"{stem}.data-docs/{result.data_docs_index.relative_to(docs_dir).as_posix()}"
+            result.data_docs_index = store.local_path(index) if store.is_local else None
+    store.write_bytes(f"{stem}.quarantine.jsonl", to_jsonl_rows(quarantine_rows(result)))
+    store.write_json(f"{stem}.validation.json", result.to_json())
+    log.info(
+        "validation: %d of %d reflections quarantined (%s)",
+        len(result.quarantined),
+        result.total,
+        ", ".join(f"{reason} {count}" for reason, count in result.reason_counts.items()) or "none",
+    )
+    check_threshold(result, config.validation, store.path(f"{stem}.quarantine.jsonl"))
+    return result.kept
 
 
 def _introduction_versions(store: ArtifactStore, corpus_version: int) -> dict[str, int]:
@@ -153,6 +235,10 @@ def _introduction_versions(store: ArtifactStore, corpus_version: int) -> dict[st
     if not earlier:
         return {}
     return {r.id: r.corpus_version for r in read_reflection_set(store, earlier[-1])}
+
+
+def to_jsonl_rows(rows: Sequence[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
 
 
 def _write_reflections(store: ArtifactStore, key: str, reflections: Sequence[Reflection]) -> None:
@@ -199,16 +285,27 @@ def checkpoint_key(plan: UpdatePlan) -> str:
     return f"checkpoints/{plan.candidate_id}"
 
 
+def training_work_key(plan: UpdatePlan) -> str:
+    """Where a candidate's training job keeps its spec, examples, starting model and resumable checkpoints:
+    beside the candidate's checkpoint, removed once that is complete."""
+    return f"{checkpoint_key(plan)}.training"
+
+
 def train_candidate(
     config: MemoConfig, plan: UpdatePlan, reflection_key: str, parent_dir: Path | None
 ) -> str:
-    """Train the candidate and save it; an existing complete checkpoint of the same plan is reused."""
+    """Train the candidate as a training job of its own (``memo_core.memory.job``) and save it.
+
+    An existing complete checkpoint of the same plan is reused; a job killed part-way resumes from its
+    last checkpoint in the store when the update runs again.
+    """
     store = open_store(config)
     key = checkpoint_key(plan)
+    work = store.local_path(training_work_key(plan))
     if store.exists(key):
         log.info("checkpoint %s already complete; reusing it", key)
+        shutil.rmtree(work, ignore_errors=True)
         return key
-    torch.set_num_threads(os.cpu_count() or 1)
     reflections = read_reflection_set(store, reflection_key)
     training_set = select_training_set(config, plan, reflections)
     log.info(
@@ -218,41 +315,120 @@ def train_candidate(
         len(training_set.replay),
     )
     if plan.mode == "incremental" and parent_dir is not None:
-        model, tokenizer = load_pretrained(parent_dir)
+        model_dir = parent_dir
         lr, epochs = config.training.incremental_learning_rate, config.training.incremental_epochs
     elif config.memory.base == "offline":
-        documents = read_documents(config.sources, ManifestStore(store).get(plan.corpus_version).documents)
-        texts = [d.text for d in documents] + [f"{r.question} {r.answer}" for r in reflections]
-        tokenizer = train_tokenizer(texts, config.memory.offline.vocab_size)
-        model = build_offline_model(tokenizer, config.memory.offline, config.seed)
+        model_dir = _offline_base_model(config, plan, store, reflections, work / "init")
         lr, epochs = config.training.learning_rate, config.training.epochs
     else:
-        model, tokenizer = load_pretrained(config.memory.base)
+        model_dir = Path(config.memory.base)
         lr, epochs = config.training.learning_rate, config.training.epochs
-    result = train(
-        model, tokenizer, training_set.examples, config.training, lr, epochs, config.seed, log_progress
-    )
-    with store.staged_dir(key) as out:
-        model.save_pretrained(out)
-        tokenizer.save_pretrained(out)
-        (out / "training.json").write_text(
-            json.dumps(
-                {
-                    "steps": result.steps,
-                    "examples": result.examples,
-                    "new_examples": len(training_set.new),
-                    "replay_examples": len(training_set.replay),
-                    "final_loss": result.final_loss,
-                    "tokens": result.tokens,
-                    "seconds": round(result.seconds, 2),
-                    "tokens_per_second": round(result.tokens_per_second, 1),
-                    "learning_rate": lr,
-                    "epochs": epochs,
-                },
-                indent=2,
+    examples = work / "examples.jsonl"
+    if not examples.exists():  # the same plan selects the same examples: a resumed job keeps its batches
+        write_examples(training_set.examples, work / ".examples.jsonl.tmp").replace(examples)
+
+    training = config.training
+    run_id = _training_run(config, plan, work)
+    client = MlflowClient(tracking_uri=config.tracking_uri)
+    try:
+        with store.staged_dir(key) as out:
+            job = TrainingJob(
+                model_dir=str(model_dir),
+                examples_file=str(examples),
+                output_dir=str(out),
+                checkpoint_dir=str(work / "steps"),
+                learning_rate=lr,
+                epochs=epochs,
+                max_steps=training.max_steps,
+                batch_size=training.batch_size,
+                warmup_ratio=training.warmup_ratio,
+                weight_decay=training.weight_decay,
+                seed=config.seed,
+                checkpoint_every=training.checkpoint_every,
+                log_every=training.log_every,
+                deepspeed_config=resolve_deepspeed_config(training.deepspeed_config),
+                mlflow_tracking_uri=config.tracking_uri,
+                mlflow_run_id=run_id,
             )
-        )
+            result = launch(job, training.num_processes, training.launcher, training.hostfile)
+            summary = {
+                "steps": result.steps,
+                "examples": result.examples,
+                "new_examples": len(training_set.new),
+                "replay_examples": len(training_set.replay),
+                "final_loss": result.final_loss,
+                "tokens": result.tokens,
+                "seconds": round(result.seconds, 2),
+                "tokens_per_second": round(result.tokens_per_second, 1),
+                "learning_rate": lr,
+                "epochs": epochs,
+                "processes": result.processes,
+                "resumed_from_step": result.resumed_from_step,
+                "launch_seconds": round(result.wall_seconds, 2),
+                "mlflow_training_run": run_id,
+            }
+            (out / "training.json").write_text(json.dumps(summary, indent=2))
+            final = job.model_copy(update={"output_dir": str(store.local_path(key))})
+            write_job_spec(final, out / "training-job.json")
+    except BaseException:
+        with contextlib.suppress(Exception):  # never hide the job's own error behind MLflow's
+            client.set_terminated(run_id, status="FAILED")
+        raise
+    client.set_terminated(run_id, status="FINISHED")
+    shutil.rmtree(work, ignore_errors=True)
     return key
+
+
+def _offline_base_model(
+    config: MemoConfig, plan: UpdatePlan, store: ArtifactStore, reflections: Sequence[Reflection], path: Path
+) -> Path:
+    """The locally initialised base model with a tokenizer fitted to the corpus, saved once to ``path`` so
+    a resumed job starts from the very same tokenizer."""
+    if path.exists():
+        return path
+    documents = read_documents(config.sources, ManifestStore(store).get(plan.corpus_version).documents)
+    texts = [d.text for d in documents] + [f"{r.question} {r.answer}" for r in reflections]
+    tokenizer = train_tokenizer(texts, config.memory.offline.vocab_size)
+    model = build_offline_model(tokenizer, config.memory.offline, config.seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".tmp-{path.name}")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    staging.replace(path)
+    return path
+
+
+def _training_run(config: MemoConfig, plan: UpdatePlan, work: Path) -> str:
+    """The MLflow run that receives the job's progress metrics: created once per candidate, and taken up
+    again by a resumed job so its curves continue where they stopped."""
+    client = MlflowClient(tracking_uri=config.tracking_uri)
+    saved = work / "mlflow_run_id"
+    if saved.exists():
+        run_id = saved.read_text().strip()
+        try:
+            client.update_run(run_id, status="RUNNING")
+            return run_id
+        except MlflowException:
+            log.warning("MLflow run %s of the interrupted job is gone; starting a new one", run_id)
+    experiment = client.get_experiment_by_name(config.registry.experiment)
+    if experiment is None:
+        artifacts = config.registry.artifact_root or open_store(config).path("mlartifacts")
+        experiment_id = client.create_experiment(config.registry.experiment, artifact_location=artifacts)
+    else:
+        experiment_id = experiment.experiment_id
+    run = client.create_run(
+        experiment_id,
+        run_name=f"train-{plan.candidate_id}",
+        tags={
+            "candidate_id": plan.candidate_id,
+            "corpus_version": str(plan.corpus_version),
+            "kind": "training",
+        },
+    )
+    work.mkdir(parents=True, exist_ok=True)
+    saved.write_text(run.info.run_id)
+    return str(run.info.run_id)
 
 
 def _sample(items: list[QAItem], limit: int, seed: int) -> list[QAItem]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.cli import main
@@ -81,8 +85,13 @@ def test_update_approve_ask_then_incremental_update(prefect_api, workspace: Path
     shutil.copy(EXAMPLES / "batch2" / "petrel-drift-sensor.md", corpus / "petrel-drift-sensor.md")
     removed = sorted(corpus.iterdir())[0]
     removed.unlink()
-    second = knowledge_update(config_path=config_path)
+    state = knowledge_update(config_path=config_path, return_state=True)
+    second = state.result()
     assert second["status"] == "registered"
+    # Only the new document was distilled; every unchanged one came from the Prefect cache.
+    reflected = _task_run_states(state.state_details.flow_run_id, "reflect ")
+    assert reflected.pop("reflect docs/petrel-drift-sensor.md") == "Completed"
+    assert reflected and set(reflected.values()) == {"Cached"}, reflected
     assert second["mode"] == "incremental"
     assert second["corpus_version"] == first["corpus_version"] + 1
     assert "retention_em" in second["metrics"]
@@ -90,6 +99,19 @@ def test_update_approve_ask_then_incremental_update(prefect_api, workspace: Path
     assert version.tags["parent_version"] == first["version"]
     assert "candidate" in version.aliases
 
+    store = workspace / "store" / "reflections"
+    validation = json.loads((store / "v0002.validation.json").read_text())
+    assert validation["total"] > 0 and validation["quarantined_share"] <= 0.05
+    assert (store / "v0002.quarantine.jsonl").exists()
+    assert (store / "v0002.data-docs" / "index.html").exists()
+
     status = runner.invoke(main, ["status", "--config", config_path, "--json"])
     assert status.exit_code == 0, status.output
     assert '"champion"' in status.output and '"candidate"' in status.output
+
+
+def _task_run_states(flow_run_id: UUID, prefix: str) -> dict[str, str]:
+    """Task run name -> state name, for the flow run's task runs whose name starts with ``prefix``."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return {run.name: run.state.name for run in runs if run.name.startswith(prefix) and run.state}

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from memo_core.generation.config import GeneratorConfig
 from memo_core.reflections import Reflection
 from memo_core.sources import Document
+
+
+class GeneratorReport(Protocol):
+    """Counts a generator keeps over its calls (verification outcomes, dropped replies), for run reports."""
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 @runtime_checkable
@@ -15,6 +21,9 @@ class Generator(Protocol):
     """Distils documents into reflections; ``settings_hash`` keys the per-document reflection cache."""
 
     name: str
+
+    @property
+    def report(self) -> GeneratorReport: ...
 
     def settings_hash(self) -> str: ...
 
@@ -24,9 +33,11 @@ class Generator(Protocol):
 
 
 def build_generator(config: GeneratorConfig) -> Generator:
-    """The generator the config names; LLM backends are not built yet and say so."""
+    """The generator the config names. LLM backends connect (or load their model) on first use."""
     if config.backend == "offline":
         from memo_core.generation.offline import OfflineGenerator
 
         return OfflineGenerator(config)
-    raise NotImplementedError(f"generator backend {config.backend!r} is not available yet; use 'offline'")
+    from memo_core.generation.llm import LLMGenerator
+
+    return LLMGenerator(config)

@@ -1,10 +1,47 @@
-"""Generator settings, one pydantic model shared by every backend so memo.yaml has one ``generator`` block."""
+"""Generator settings, one pydantic model shared by every backend so memo.yaml has one ``generator`` block,
+with one nested block per LLM backend."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from memo_core.chunking import ChunkingConfig
+
+
+class OpenAIBackendConfig(BaseModel):
+    """Any server speaking OpenAI's chat-completions protocol (OpenAI, vLLM, TGI, llama.cpp, Ollama...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field("https://api.openai.com/v1", description="the endpoint's /v1 URL")
+    model: str = Field("gpt-4o-mini", description="model name sent with every request")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="environment variable holding the API key (never the key itself)"
+    )
+    timeout_s: float = Field(120.0, gt=0, description="seconds before a request is abandoned and retried")
+    max_retries: int = Field(
+        5, ge=0, description="retries with exponential backoff on 429, 5xx, timeouts and dropped connections"
+    )
+    concurrency: int = Field(4, ge=1, description="requests in flight at once")
+    json_mode: bool = Field(
+        True, description="ask for response_format=json_object (off for servers without it)"
+    )
+    temperature: float = Field(0.0, ge=0)
+    max_tokens: int = Field(2048, ge=1, description="cap on each reply")
+
+
+class HFBackendConfig(BaseModel):
+    """A local Hugging Face causal LM with a chat template, run with transformers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        "", description="a local model directory (or a hub id where the machine has a network)"
+    )
+    device: str = Field("auto", description="auto: cuda when present, else cpu")
+    max_new_tokens: int = Field(1024, ge=1)
 
 
 class GeneratorConfig(BaseModel):
@@ -13,6 +50,27 @@ class GeneratorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: Literal["offline", "openai", "hf"] = Field(
-        "offline", description="offline: deterministic rules, no downloads; openai/hf: an LLM (not yet built)"
+        "offline",
+        description="offline: deterministic rules, no downloads; openai: a chat-completions endpoint; "
+        "hf: a local Hugging Face model",
     )
     probes: bool = Field(True, description="also write held-out, differently worded probe questions")
+    openai: OpenAIBackendConfig = Field(default_factory=OpenAIBackendConfig)
+    hf: HFBackendConfig = Field(default_factory=HFBackendConfig)
+    chunking: ChunkingConfig = Field(
+        default_factory=lambda: ChunkingConfig(size=350, overlap=50),
+        description="how LLM backends cut documents into the passages each prompt carries",
+    )
+    malformed_attempts: int = Field(
+        3, ge=1, description="LLM backends: tries per request before a malformed reply is dropped and counted"
+    )
+    verify_attempts: int = Field(
+        5,
+        ge=1,
+        description="LLM backends: rewrites tried before a question that is not self-contained is dropped",
+    )
+    max_groups: int = Field(
+        50,
+        ge=0,
+        description="LLM backends: most shared-entity document groups sent to cross-document synthesis",
+    )

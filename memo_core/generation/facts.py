@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from memo_core.generation.text import Sentence
+from memo_core.reflections import Reflection, normalise_text
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,33 @@ def in_document(facts: Iterable[Fact], document_id: str) -> list[Fact]:
         )
         for f in facts
     ]
+
+
+def facts_to_reflections(
+    facts: Iterable[Fact],
+    corpus_version: int,
+    generator: str,
+    generator_hash: str,
+    probes: bool,
+    chunk_tag: str,
+) -> list[Reflection]:
+    """Training reflections (and, with ``probes``, their held-out probes) with full provenance."""
+    out: list[Reflection] = []
+    for fact in facts:
+        common = {
+            "kind": fact.kind,
+            "step": fact.step,
+            "document_ids": fact.document_ids,
+            "chunk_ids": tuple(f"{e.document_id}#{chunk_tag}{e.sentence.chunk}" for e in fact.evidence),
+            "spans": tuple((e.sentence.start, e.sentence.end) for e in fact.evidence),
+            "corpus_version": corpus_version,
+            "generator": generator,
+            "generator_hash": generator_hash,
+        }
+        train = Reflection.create(fact.question, fact.answer, split="train", **common)
+        out.append(train)
+        if probes and fact.probe and normalise_text(fact.probe) != normalise_text(fact.question):
+            out.append(
+                Reflection.create(fact.probe, fact.answer, split="probe", fact_id=train.fact_id, **common)
+            )
+    return out

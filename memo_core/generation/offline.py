@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from memo_core.generation.config import GeneratorConfig
-from memo_core.generation.facts import Fact, in_document
+from memo_core.generation.facts import Fact, facts_to_reflections, in_document
 from memo_core.generation.steps import (
     VerificationReport,
     analyse,
@@ -37,7 +37,13 @@ class OfflineGenerator:
         self.report = VerificationReport()  # accumulated over every call, for run reports
 
     def settings_hash(self) -> str:
-        settings = {"name": self.name, "rules": RULES_VERSION, **self.config.model_dump(mode="json")}
+        # Only what changes the rules' output: LLM backend settings must not invalidate offline caches.
+        settings = {
+            "name": self.name,
+            "rules": RULES_VERSION,
+            "backend": "offline",
+            "probes": self.config.probes,
+        }
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
     def facts(self, document: Document) -> list[Fact]:
@@ -72,23 +78,6 @@ class OfflineGenerator:
         return kept
 
     def _reflections(self, facts: list[Fact], corpus_version: int) -> list[Reflection]:
-        generator_hash = self.settings_hash()
-        out: list[Reflection] = []
-        for fact in facts:
-            common = {
-                "kind": fact.kind,
-                "step": fact.step,
-                "document_ids": fact.document_ids,
-                "chunk_ids": tuple(f"{e.document_id}#p{e.sentence.chunk}" for e in fact.evidence),
-                "spans": tuple((e.sentence.start, e.sentence.end) for e in fact.evidence),
-                "corpus_version": corpus_version,
-                "generator": self.name,
-                "generator_hash": generator_hash,
-            }
-            train = Reflection.create(fact.question, fact.answer, split="train", **common)
-            out.append(train)
-            if self.config.probes and fact.probe and fact.probe.lower() != fact.question.lower():
-                out.append(
-                    Reflection.create(fact.probe, fact.answer, split="probe", fact_id=train.fact_id, **common)
-                )
-        return out
+        return facts_to_reflections(
+            facts, corpus_version, self.name, self.settings_hash(), self.config.probes, chunk_tag="p"
+        )

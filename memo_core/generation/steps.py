@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from memo_core.generation import lexicon
 from memo_core.generation.english import base_form, is_capitalised, join, tokenize
@@ -376,6 +377,19 @@ class VerificationReport:
     def count(self, reason: str) -> None:
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
+    def to_json(self) -> dict[str, Any]:
+        return {"verification": dataclasses.asdict(self)}
+
+
+def wording_problems(question: str) -> list[str]:
+    """What makes a question depend on its source, visible in its wording alone (any backend's questions)."""
+    found = []
+    if _DOCUMENT_WORDS.search(question):
+        found.append("refers to the document")
+    if _RELATIVE_TIME.search(question):
+        found.append("relative time")
+    return found
+
 
 def problems(fact: Fact) -> list[str]:
     """Why ``fact`` is not self-contained (empty when it is)."""
@@ -391,10 +405,7 @@ def problems(fact: Fact) -> list[str]:
         if kind is not None and (is_object or not _pronoun_has_referent(fact, kind)):
             found.append(f"pronoun '{w}' without referent")
             break
-    if _DOCUMENT_WORDS.search(question):
-        found.append("refers to the document")
-    if _RELATIVE_TIME.search(question):
-        found.append("relative time")
+    found.extend(wording_problems(question))
     if (
         re.search(r"\bthere\b", question, re.IGNORECASE)
         or _DEMONSTRATIVE_NP.search(question)

@@ -1,7 +1,9 @@
 """Supervised fine-tuning of the MEMORY model: one example per reflection, loss on answer tokens only.
 
 Read top to bottom: encode (question as the user turn, answer as the assistant turn), batch, and step AdamW
-under a one-cycle schedule, reporting progress and stopping at the first non-finite loss.
+under a one-cycle schedule, reporting progress and stopping at the first non-finite loss. ``train`` runs in
+the calling process; updates train through a job of their own (``memo_core.memory.job`` and ``.worker``),
+which uses the same encoding, batches and schedule under DeepSpeed, on one process or many.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
@@ -43,6 +45,27 @@ class TrainingConfig(BaseModel):
         1.0, ge=0, description="replayed earlier examples per new example (incremental)"
     )
     log_every: int = Field(50, ge=1)
+    launcher: Literal["deepspeed", "torchrun"] = Field(
+        "deepspeed", description="how the training job's processes are started"
+    )
+    num_processes: int = Field(
+        1, ge=1, description="training processes per host: 1 on CPU, one per GPU on GPU hosts"
+    )
+    hostfile: str | None = Field(
+        None, description="DeepSpeed hostfile for a job across hosts (deepspeed launcher only)"
+    )
+    checkpoint_every: int = Field(
+        200, ge=1, description="optimiser steps between resumable checkpoints in the artifact store"
+    )
+    deepspeed_config: str | None = Field(
+        None, description="DeepSpeed JSON config; default infra/deepspeed/zero2.json of this checkout"
+    )
+
+    @model_validator(mode="after")
+    def _hostfile_needs_deepspeed(self) -> TrainingConfig:
+        if self.hostfile and self.launcher != "deepspeed":
+            raise ValueError("training.hostfile needs launcher: deepspeed; torchrun meets by rendezvous")
+        return self
 
 
 class TrainingDiverged(RuntimeError):
@@ -109,9 +132,22 @@ def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random
     return batches
 
 
-def total_steps(n_examples: int, config: TrainingConfig, epochs: float) -> int:
-    steps = math.ceil(epochs * n_examples / config.batch_size)
-    return max(1, min(steps, config.max_steps) if config.max_steps else steps)
+def total_steps(n_examples: int, batch_size: int, epochs: float, max_steps: int | None = None) -> int:
+    steps = math.ceil(epochs * n_examples / batch_size)
+    return max(1, min(steps, max_steps) if max_steps else steps)
+
+
+def batch_schedule(lengths: Sequence[int], batch_size: int, steps: int, seed: int) -> list[list[int]]:
+    """The example indices of every step's batch, epoch after epoch: a pure function of its arguments, so a
+    resumed job (or another rank) knows the batch of any step without replaying the ones before it."""
+    rng = random.Random(seed)
+    schedule: list[list[int]] = []
+    batches: list[list[int]] = []
+    while len(schedule) < steps:
+        if not batches:
+            batches = length_bucketed_batches(lengths, batch_size, rng)
+        schedule.append(batches.pop())
+    return schedule
 
 
 def train(
@@ -128,8 +164,8 @@ def train(
     if not examples:
         raise ValueError("no training examples: the reflection set is empty")
     encoded = [encode(tokenizer, ex) for ex in examples]
-    steps = total_steps(len(encoded), config, epochs)
-    rng = random.Random(seed)
+    steps = total_steps(len(encoded), config.batch_size, epochs, config.max_steps)
+    batches = batch_schedule([len(ids) for ids, _ in encoded], config.batch_size, steps, seed)
     torch.manual_seed(seed)
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=config.weight_decay)
@@ -137,12 +173,9 @@ def train(
         optimizer, max_lr=learning_rate, total_steps=steps, pct_start=max(config.warmup_ratio, 1e-3)
     )
     model.train()
-    batches: list[list[int]] = []
     tokens, loss_value, started = 0, float("nan"), time.perf_counter()
     for step in range(1, steps + 1):
-        if not batches:
-            batches = length_bucketed_batches([len(ids) for ids, _ in encoded], config.batch_size, rng)
-        batch = collate([encoded[i] for i in batches.pop()], tokenizer.pad_token_id)
+        batch = collate([encoded[i] for i in batches[step - 1]], tokenizer.pad_token_id)
 
         loss = model(**batch).loss
         loss_value = loss.item()

@@ -1,0 +1,223 @@
+"""Benchmark of asking: the champion MEMORY through the executive against a BM25 retrieval baseline driven
+by the same executive, on the held-out questions of examples/questions.jsonl.
+
+MeMo: the executive's sub-questions go to the champion memory model. BM25 (bm25s over 120-word passages of
+the same corpus version): each sub-question retrieves the top passages, and a reader answers with the
+offline generator's fact from those passages whose question is closest to the sub-question. Context tokens
+are what an executive LLM would have to read per question: memory answers (MeMo) or retrieved passages
+(BM25), counted with the memory's tokenizer.
+
+Needs a champion: run `make demo` first (or pass --config for another store).
+Run: .venv/bin/python bench/ask.py [--config examples/demo.yaml]  (writes bench/results/ask.json)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from memo_core.chunking import Chunk, ChunkingConfig, chunk_document
+from memo_core.config import load_config
+from memo_core.evaluation import QAItem, exact_match, token_f1
+from memo_core.executive import build_executive
+from memo_core.generation.offline import OfflineGenerator
+from memo_core.memory.model import MemoryModel
+from memo_core.reflections import normalise_text
+from memo_core.sources import Document, SourceConfig, scan_sources
+from memo_core.update import open_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "ask.json"
+TOP_K = 3
+
+
+class CountingMemory:
+    """Wraps a memory function, counting questions asked and the tokens an executive reads back."""
+
+    def __init__(
+        self, answer: Callable[[list[str]], list[str]], context: Callable[[list[str], list[str]], int]
+    ):
+        self.answer = answer
+        self.context = context
+        self.calls = 0
+        self.tokens = 0
+
+    def __call__(self, questions: list[str]) -> list[str]:
+        answers = self.answer(questions)
+        self.calls += len(questions)
+        self.tokens += self.context(questions, answers)
+        return answers
+
+
+class BM25Reader:
+    """Retrieval baseline: BM25 over passages, then the closest offline-generated fact in the top passages."""
+
+    def __init__(self, documents: Sequence[Document]) -> None:
+        import bm25s
+
+        self.passages: list[Chunk] = [
+            chunk for d in documents for chunk in chunk_document(d, ChunkingConfig(size=120, overlap=20))
+        ]
+        self.retriever = bm25s.BM25()
+        self.retriever.index(
+            bm25s.tokenize([p.text for p in self.passages], show_progress=False), show_progress=False
+        )
+        self.generator = OfflineGenerator()
+        self._facts: dict[int, list[tuple[set[str], str]]] = {}
+        self.retrieved: list[list[str]] = []
+
+    def _passage_facts(self, index: int) -> list[tuple[set[str], str]]:
+        if index not in self._facts:
+            chunk = self.passages[index]
+            doc = Document(
+                id=chunk.document_id, source="bm25", path=chunk.document_id, text=chunk.text, content_hash=""
+            )
+            self._facts[index] = [
+                (set(normalise_text(f.question).split()), f.answer) for f in self.generator.facts(doc)
+            ]
+        return self._facts[index]
+
+    def __call__(self, questions: list[str]) -> list[str]:
+        import bm25s
+
+        hits, _ = self.retriever.retrieve(
+            bm25s.tokenize(questions, show_progress=False), k=TOP_K, show_progress=False
+        )
+        answers = []
+        for question, row in zip(questions, hits, strict=True):
+            self.retrieved.append([self.passages[int(i)].text for i in row])
+            asked = set(normalise_text(question).split())
+            best, best_score = "", 0.0
+            for index in row:
+                for words, answer in self._passage_facts(int(index)):
+                    score = len(asked & words) / (len(asked | words) or 1)
+                    if score > best_score:
+                        best, best_score = answer, score
+            answers.append(best)
+        return answers
+
+
+def questions_about(documents: Sequence[Document], questions_file: Path) -> list[QAItem]:
+    """Held-out questions whose cited documents are all here and still state the answer."""
+    by_name = {d.path.rsplit("/", 1)[-1]: d.text for d in documents}
+    items = []
+    for line in questions_file.read_text().splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        texts = [by_name.get(p) for p in row["documents"]]
+        answers = (row["answer"], *row.get("aliases", []))
+        if all(texts) and any(a in t for a in answers for t in texts if t):
+            items.append(QAItem(row["question"], answers, tag=f"{row.get('hops', 1)}-hop"))
+    return items
+
+
+def run(name: str, items: Sequence[QAItem], memory: CountingMemory, config: Any) -> dict[str, Any]:
+    executive = build_executive(memory, config.executive)
+    rows = []
+    for item in items:
+        calls, tokens = memory.calls, memory.tokens
+        start = time.perf_counter()
+        answer = executive.ask(item.question).answer
+        rows.append(
+            {
+                "tag": item.tag,
+                "em": exact_match(answer, item.answers),
+                "f1": token_f1(answer, item.answers),
+                "seconds": time.perf_counter() - start,
+                "memory_calls": memory.calls - calls,
+                "context_tokens": memory.tokens - tokens,
+            }
+        )
+
+    def summary(selected: list[dict[str, Any]]) -> dict[str, float]:
+        if not selected:
+            return {}
+        seconds = sorted(r["seconds"] for r in selected)
+        return {
+            "questions": len(selected),
+            "em": round(statistics.fmean(r["em"] for r in selected), 3),
+            "f1": round(statistics.fmean(r["f1"] for r in selected), 3),
+            "latency_p50_ms": round(1000 * seconds[len(seconds) // 2], 1),
+            "latency_p95_ms": round(1000 * seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 1),
+            "memory_calls_per_question": round(statistics.fmean(r["memory_calls"] for r in selected), 2),
+            "context_tokens_per_question": round(statistics.fmean(r["context_tokens"] for r in selected), 1),
+        }
+
+    return {
+        "method": name,
+        "all": summary(rows),
+        "1-hop": summary([r for r in rows if r["tag"] == "1-hop"]),
+        "2-hop": summary([r for r in rows if r["tag"] == "2-hop"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(ROOT / "examples" / "demo.yaml"))
+    parser.add_argument(
+        "--corpus",
+        default=str(ROOT / "examples" / "batch1"),
+        help="the documents the champion was trained on",
+    )
+    args = parser.parse_args()
+    config = load_config(args.config)
+    registry = open_registry(config)
+    champion = registry.get("champion")
+    documents = scan_sources([SourceConfig(name="docs", url=args.corpus)]).documents
+    items = questions_about(
+        documents, Path(config.evaluation.questions_file or ROOT / "examples/questions.jsonl")
+    )
+    memory = MemoryModel.load(registry.memory_dir("champion"), config.memory.max_new_tokens)
+
+    def count(texts: Sequence[str]) -> int:
+        return sum(len(memory.tokenizer(t)["input_ids"]) for t in texts)
+
+    memo = CountingMemory(memory.answer, lambda q, a: count(q) + count(a))
+    reader = BM25Reader(documents)
+
+    def bm25_context(questions: list[str], answers: list[str]) -> int:
+        passages = reader.retrieved[-len(questions) :]
+        return count(questions) + sum(count(p) for p in passages)
+
+    bm25 = CountingMemory(reader, bm25_context)
+    results = [
+        run("MeMo (champion memory)", items, memo, config),
+        run("BM25 top-3 + reader", items, bm25, config),
+    ]
+    figures = {
+        "model_version": str(champion.version),
+        "corpus": Path(args.corpus).name,
+        "executive": config.executive.backend,
+        "questions": len(items),
+        "results": results,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+
+    header = (
+        f"{'method':<26}{'split':<7}{'n':>4}{'EM':>7}{'F1':>7}"
+        f"{'p50 ms':>9}{'p95 ms':>9}{'calls':>7}{'ctx tok':>9}"
+    )
+    corpus = Path(args.corpus).name
+    print(f"executive: {config.executive.backend}; champion v{champion.version}; corpus {corpus}")
+    print(header)
+    for result in results:
+        for split in ("all", "1-hop", "2-hop"):
+            s = result[split]
+            if s:
+                print(
+                    f"{result['method']:<26}{split:<7}{s['questions']:>4}{s['em']:>7.3f}{s['f1']:>7.3f}"
+                    f"{s['latency_p50_ms']:>9.1f}{s['latency_p95_ms']:>9.1f}"
+                    f"{s['memory_calls_per_question']:>7.2f}{s['context_tokens_per_question']:>9.1f}"
+                )
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""``memo serve``: the champion memory and the executive over HTTP (an ASGI app, FastAPI).
+
+Routes: ``GET /health``; ``POST /v1/ask`` (answer, citations, trace); ``POST /v1/memory/query`` (batched
+sub-questions to memory answers); ``POST /v1/chat/completions``, OpenAI's protocol over the memory model, so
+any executive or agent can interrogate it. The app serves whichever version holds the ``champion`` alias,
+looking again every ``reload_interval_s``, so an approval is picked up without a restart.
+
+No ``from __future__ import annotations`` here: FastAPI reads the route functions' annotations at runtime,
+and those name classes imported inside ``create_app``.
+"""
+
+import hmac
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from memo_core.citations import CitationIndex, answer_with_citations
+from memo_core.executive import build_executive
+from memo_core.memory.model import MemoryModel
+
+if TYPE_CHECKING:
+    from memo_core.config import MemoConfig
+    from memo_core.registry import MemoRegistry
+
+log = logging.getLogger(__name__)
+
+
+class ServeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="interface to listen on")
+    port: int = Field(8080, ge=1, le=65535)
+    alias: str = Field("champion", description="the registry alias (or version) served")
+    api_key_env: str | None = Field(
+        None,
+        description="variable holding the API key clients must send as 'Authorization: Bearer'; unset: open",
+    )
+    max_request_bytes: int = Field(65_536, ge=1024, description="larger request bodies get 413")
+    max_questions: int = Field(64, ge=1, description="questions per memory query")
+    max_question_chars: int = Field(2_000, ge=1)
+    reload_interval_s: float = Field(30.0, ge=0, description="how often the alias is looked up again")
+
+
+# Requests and replies -----------------------------------------------------------------------------------
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1)
+
+
+class MemoryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[str] = Field(min_length=1)
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str
+
+
+class ChatRequest(BaseModel):
+    """The subset of chat-completions a memory model can honour; other fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = "memo-memory"
+    messages: list[ChatMessage] = Field(min_length=1)
+
+
+# The served model ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServedMemory:
+    version: str
+    memory: MemoryModel
+    citations: CitationIndex
+
+
+class ChampionHolder:
+    """The memory model behind the alias, reloaded when the alias moves (checked at most every
+    ``reload_interval_s``); requests keep using the old model until the new one is fully loaded."""
+
+    def __init__(self, config: "MemoConfig", serve: ServeConfig) -> None:
+        from memo_core.update import open_registry
+
+        self.config = config
+        self.serve = serve
+        self.registry = open_registry(config)
+        self._served: ServedMemory | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self.answer_lock = threading.Lock()  # one forward pass at a time through the model
+
+    def current(self) -> ServedMemory:
+        """The served model; raises ``RegistryError`` when the alias names no version."""
+        with self._lock:
+            now = time.monotonic()
+            if self._served is None or now - self._checked >= self.serve.reload_interval_s:
+                self._checked = now
+                version = str(self.registry.get(self.serve.alias).version)
+                if self._served is None or self._served.version != version:
+                    self._served = self._load(version)
+            return self._served
+
+    def _load(self, version: str) -> ServedMemory:
+        log.info("loading %s version %s", self.registry.model_name, version)
+        return load_memory(self.config, self.registry, version)
+
+
+def load_memory(config: "MemoConfig", registry: "MemoRegistry", ref: str) -> ServedMemory:
+    """A version's memory model and the citation index of the reflection set it was trained on."""
+    from memo_core.update import open_store, read_reflection_set, reflection_set_key
+
+    version = registry.get(ref)
+    memory = MemoryModel.load(registry.memory_dir(version.version), config.memory.max_new_tokens)
+    corpus_version = version.tags.get("corpus_version")
+    store = open_store(config)
+    key = reflection_set_key(int(corpus_version)) if corpus_version else None
+    reflections = read_reflection_set(store, key) if key and store.exists(key) else []
+    if not reflections:
+        log.warning("version %s: no reflection set in the store; answers carry no citations", version.version)
+    return ServedMemory(str(version.version), memory, CitationIndex(reflections))
+
+
+# The app ------------------------------------------------------------------------------------------------
+
+
+def create_app(
+    config: "MemoConfig", serve: ServeConfig | None = None, environ: dict[str, str] | None = None
+) -> Any:
+    """The ASGI app; ``uvicorn`` runs it (``memo serve``)."""
+    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi.responses import JSONResponse
+
+    from memo_core.registry import RegistryError
+
+    serve = serve or config.serve
+    env = os.environ if environ is None else environ
+    api_key = env.get(serve.api_key_env) if serve.api_key_env else None
+    if serve.api_key_env and not api_key:
+        raise ValueError(f"serve.api_key_env names ${serve.api_key_env}, which is not set")
+    holder = ChampionHolder(config, serve)
+    app = FastAPI(title="memo", version="1", summary="Ask the MEMORY model, or ask through the executive")
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > serve.max_request_bytes:
+            return _too_large(serve)
+        if request.method == "POST":
+            body = await request.body()  # chunked bodies have no length header: measure them
+            if len(body) > serve.max_request_bytes:
+                return _too_large(serve)
+        return await call_next(request)
+
+    def authorised(request: Request) -> None:
+        if api_key is None:
+            return
+        sent = request.headers.get("authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {api_key}".encode()):
+            raise HTTPException(401, "missing or wrong API key: send 'Authorization: Bearer <key>'")
+
+    def served() -> ServedMemory:
+        try:
+            return holder.current()
+        except RegistryError as exc:
+            raise HTTPException(503, f"{exc}; nothing to serve until a version is approved") from None
+
+    def check(questions: list[str]) -> None:
+        if len(questions) > serve.max_questions:
+            raise HTTPException(413, f"{len(questions)} questions; at most {serve.max_questions} per request")
+        long = [i for i, q in enumerate(questions) if len(q) > serve.max_question_chars]
+        if long:
+            raise HTTPException(413, f"questions {long} exceed {serve.max_question_chars} characters")
+
+    @app.get("/health")
+    def health() -> JSONResponse:
+        try:
+            current = holder.current()
+        except RegistryError as exc:
+            return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        body = {"status": "ok", "model": holder.registry.model_name, "alias": serve.alias}
+        return JSONResponse({**body, "version": current.version})
+
+    @app.post("/v1/memory/query", dependencies=[Depends(authorised)])
+    def memory_query(query: MemoryQuery) -> dict[str, Any]:
+        check(query.questions)
+        current = served()
+        with holder.answer_lock:
+            answers = current.memory.answer(query.questions)
+        return {"answers": answers, "model_version": current.version}
+
+    @app.post("/v1/ask", dependencies=[Depends(authorised)])
+    def ask_route(request: AskRequest) -> dict[str, Any]:
+        check([request.question])
+        current = served()
+
+        def memory(questions: list[str]) -> list[str]:
+            with holder.answer_lock:
+                return current.memory.answer(questions)
+
+        executive = build_executive(memory, config.executive)
+        return {
+            **answer_with_citations(executive, current.citations, request.question),
+            "model_version": current.version,
+        }
+
+    @app.post("/v1/chat/completions", dependencies=[Depends(authorised)])
+    def chat_completions(request: ChatRequest) -> dict[str, Any]:
+        users = [m.content for m in request.messages if m.role == "user"]
+        if not users:
+            raise HTTPException(400, "no user message: the memory answers the last user message")
+        check(users[-1:])
+        current = served()
+        with holder.answer_lock:
+            [answer] = current.memory.answer(users[-1:])
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": f"{holder.registry.model_name}/{current.version}",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}
+            ],
+            "usage": _usage(current.memory, users[-1], answer),
+        }
+
+    return app
+
+
+def _too_large(serve: ServeConfig) -> Any:
+    from fastapi.responses import JSONResponse
+
+    detail = f"request body over {serve.max_request_bytes} bytes (serve.max_request_bytes)"
+    return JSONResponse({"detail": detail}, status_code=413)
+
+
+def _usage(memory: MemoryModel, question: str, answer: str) -> dict[str, int]:
+    prompt = len(memory.tokenizer(question)["input_ids"])
+    completion = len(memory.tokenizer(answer)["input_ids"])
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
