@@ -167,7 +167,6 @@ def build_reflection_set(config: MemoConfig, corpus_version: int) -> str:
     if store.exists(key):
         return key
     refs = document_refs(config, corpus_version)
-    generated = sum(not ref.stored for ref in refs)
     for ref in refs:
         reflect_document(config, corpus_version, ref)
     generator = build_generator(config.generator)
@@ -181,9 +180,8 @@ def build_reflection_set(config: MemoConfig, corpus_version: int) -> str:
     reflections.extend(generator.reflect_corpus(documents, corpus_version))
     unique = dedupe(reflections)  # the same question asked from two documents is kept once
     log.info(
-        "reflections for %d documents (%d generated, rest cached): %d, %d after removing repeated questions",
+        "reflections for %d documents: %d, %d after removing repeated questions",
         len(documents),
-        generated,
         len(reflections),
         len(unique),
     )
