@@ -3,7 +3,6 @@ store, registry or training involved; for trying a generator on real documents b
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from memo_core.validation import (
     ValidationConfig,
     ValidationResult,
     check_threshold,
-    quarantine_rows,
+    quarantine_jsonl,
     validate_reflections,
 )
 
@@ -75,9 +74,7 @@ def reflect_folder(
         reflections, {d.id: d for d in scan.documents}, validation_config, sidecar(out, ".data-docs")
     )
     quarantine.parent.mkdir(parents=True, exist_ok=True)
-    quarantine.write_text(
-        "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in quarantine_rows(result))
-    )
+    quarantine.write_bytes(quarantine_jsonl(result))
     check_threshold(result, validation_config, str(quarantine))
     save_reflections(result.kept, out)
     return DistilReport(

@@ -35,7 +35,7 @@ from memo_core.reflections import Reflection, ReflectionCache, dedupe, load_refl
 from memo_core.registry import CHAMPION, MemoRegistry
 from memo_core.sources import Document, read_documents
 from memo_core.store import ArtifactStore
-from memo_core.validation import check_threshold, quarantine_rows, validate_reflections
+from memo_core.validation import check_threshold, quarantine_jsonl, validate_reflections
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def _validate(
                     store.write_bytes(f"{stem}.data-docs/{relative}", path.read_bytes())
             index = f"{stem}.data-docs/{result.data_docs_index.relative_to(docs_dir).as_posix()}"
             result.data_docs_index = store.local_path(index) if store.is_local else None
-    store.write_bytes(f"{stem}.quarantine.jsonl", to_jsonl_rows(quarantine_rows(result)))
+    store.write_bytes(f"{stem}.quarantine.jsonl", quarantine_jsonl(result))
     store.write_json(f"{stem}.validation.json", result.to_json())
     log.info(
         "validation: %d of %d reflections quarantined (%s)",
@@ -233,10 +233,6 @@ def _introduction_versions(store: ArtifactStore, corpus_version: int) -> dict[st
     if not earlier:
         return {}
     return {r.id: r.corpus_version for r in read_reflection_set(store, earlier[-1])}
-
-
-def to_jsonl_rows(rows: Sequence[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
 
 
 def _write_reflections(store: ArtifactStore, key: str, reflections: Sequence[Reflection]) -> None:

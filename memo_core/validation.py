@@ -13,6 +13,7 @@ in-memory context, so it leaves no project files in the repository or the user's
 
 from __future__ import annotations
 
+import json
 import logging
 import posixpath
 import re
@@ -119,8 +120,13 @@ def check_threshold(result: ValidationResult, config: ValidationConfig, quaranti
 
 
 def quarantine_rows(result: ValidationResult) -> list[dict[str, Any]]:
-    """The quarantined reflections as records with their reasons, for a ``*.quarantine.jsonl`` file."""
+    """The quarantined reflections as records with their reasons."""
     return [{**q.reflection.to_dict(), "reasons": list(q.reasons)} for q in result.quarantined]
+
+
+def quarantine_jsonl(result: ValidationResult) -> bytes:
+    """The ``*.quarantine.jsonl`` file written beside a reflection set: one record per line."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in quarantine_rows(result)).encode()
 
 
 def validate_reflections(
