@@ -16,7 +16,7 @@ export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export HF_DATASETS_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint clean stack stack-stop
 
 install: $(STAMP)
 
@@ -36,6 +36,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy memo_core
+
+# Prefect server, a worker on memo-default and an MLflow server on 127.0.0.1, in the foreground (Ctrl-C
+# stops them); pids, logs and databases under .memo/stack. Settings: see infra/stack.sh.
+stack: install
+	bash infra/stack.sh
+
+stack-stop:
+	bash infra/stack.sh stop
 
 clean:
 	rm -rf .memo $(VENV)

@@ -41,15 +41,17 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from memo_core.abstention import invented_words
 from memo_core.evaluation import GateConfig, QAItem, apply_gate, exact_match
 from memo_core.memory.model import MemoryModel, OfflineModelSpec, build_offline_model, train_tokenizer
 from memo_core.memory.training import Example, TrainingConfig, train
+from memo_core.replay import ReplaySampling, incremental_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -62,8 +64,6 @@ QUICK_FACTS, QUICK_EPOCHS, QUICK_BATCH = 200, 40.0, 8  # small batches: enough s
 QUICK_SPEC = OfflineModelSpec(
     layers=2, hidden=128, heads=4, intermediate=256, vocab_size=600, max_positions=64
 )
-
-Sampling = Literal["rotating", "fixed"]
 
 
 # --- data ---------------------------------------------------------------------------------------------------
@@ -82,9 +82,6 @@ class Update:
         return self.kept + self.new
 
 
-_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "kr", "tr", "st")
-_VOWELS = ("a", "e", "i", "o", "u", "ae", "ei", "ou")
-_CODAS = ("", "", "", "n", "r", "l", "s", "k", "th", "m")
 _PROFESSIONS = (
     *("baker", "surveyor", "glassblower", "cartographer", "ferryman", "clockmaker", "botanist", "weaver"),
     *("lighthouse keeper", "beekeeper", "stonemason", "archivist", "tanner", "chemist", "harpist"),
@@ -92,21 +89,6 @@ _PROFESSIONS = (
     *("apothecary", "miller", "tailor", "bookbinder", "falconer", "brewer", "rope maker"),
 )
 _COMPANY_KINDS = ("Works", "Company", "Foundry", "Mills", "Guild")
-
-
-def invented_words(rng: random.Random, count: int, syllables: Sequence[int], taken: set[str]) -> list[str]:
-    """``count`` new capitalised words of syllables like "Varo" or "Tesslim", none already in ``taken``."""
-    words: list[str] = []
-    while len(words) < count:
-        parts = [
-            rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
-            for _ in range(rng.choice(syllables))
-        ]
-        word = "".join(parts).capitalize()
-        if word.lower() not in taken:
-            taken.add(word.lower())
-            words.append(word)
-    return words
 
 
 def synthetic_facts(count: int, seed: int) -> list[Example]:
@@ -187,7 +169,7 @@ class Settings:
     epoch_share: float = 0.4  # incremental (and naive) epochs, as a share of full_epochs
     incremental_learning_rate: float = 1e-3
     replay_ratio: float = 1.5
-    sampling: Sampling = "rotating"
+    sampling: ReplaySampling = "rotating"
     batch_size: int = 32
     warmup_ratio: float = 0.1
     seed: int = 0
@@ -201,26 +183,11 @@ class Settings:
         return TrainingConfig(batch_size=self.batch_size, warmup_ratio=self.warmup_ratio, log_every=10**9)
 
 
-def cycled(items: Sequence[Example], count: int, rng: random.Random) -> list[Example]:
-    """``count`` items walking through ``items`` in shuffled order, reshuffled after each full round, so every
-    item is drawn as often as any other (give or take one)."""
-    drawn: list[Example] = []
-    while len(drawn) < count and items:
-        order = list(items)
-        rng.shuffle(order)
-        drawn.extend(order[: count - len(drawn)])
-    return drawn
-
-
-def incremental_examples(update: Update, settings: Settings, seed: int) -> tuple[list[Example], float]:
-    """The examples of an incremental run and the epochs to pass over them."""
-    rng = random.Random(seed)
-    per_pass = min(len(update.kept), round(settings.replay_ratio * len(update.new)))
-    if settings.sampling == "fixed":  # one sample, seen in every pass
-        return list(update.new) + rng.sample(list(update.kept), per_pass), settings.incremental_epochs
-    passes = settings.incremental_epochs
-    new = cycled(update.new, round(passes * len(update.new)), rng)
-    return new + cycled(update.kept, round(passes * per_pass), rng), 1.0
+def strategy_examples(update: Update, settings: Settings, seed: int) -> tuple[list[Example], float]:
+    """The examples of an incremental run and the epochs to pass over them, by memo's own replay rule."""
+    return incremental_examples(
+        update.new, update.kept, settings.replay_ratio, settings.incremental_epochs, settings.sampling, seed
+    )
 
 
 @dataclass
@@ -262,7 +229,7 @@ def train_strategy(
     lr = settings.incremental_learning_rate
     if strategy == "naive":
         return fit(model, tokenizer, update.new, settings, lr, settings.incremental_epochs, seed)
-    examples, epochs = incremental_examples(update, settings, seed)
+    examples, epochs = strategy_examples(update, settings, seed)
     return fit(model, tokenizer, examples, settings, lr, epochs, seed)
 
 

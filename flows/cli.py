@@ -6,16 +6,21 @@ the other commands talk to the MLflow registry and the memory model directly, so
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from memo_core.config import ConfigError, MemoConfig, config_file, load_config
+
+if TYPE_CHECKING:
+    from memo_core.registry import MemoRegistry
 
 config_option = click.option(
     "--config",
@@ -30,6 +35,19 @@ def _load(config_path: str | None) -> MemoConfig:
     try:
         return load_config(config_path)
     except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _registry(config_path: str | None) -> Iterator[MemoRegistry]:
+    """The configured registry; a request it refuses ends the command with the registry's reason."""
+    from memo_core.registry import RegistryError
+    from memo_core.update import open_registry
+
+    registry = open_registry(_load(config_path))
+    try:
+        yield registry
+    except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -72,15 +90,56 @@ def update(config_path: str | None, mode: str | None, dry_run: bool) -> None:
 @click.option("--override-gate", is_flag=True, help="Promote a version whose gate failed; recorded on it.")
 def approve(config_path: str | None, version: str, reviewer: str | None, override_gate: bool) -> None:
     """Approve VERSION (a number, or 'candidate') and make it the champion."""
-    from memo_core.registry import RegistryError
-    from memo_core.update import open_registry
-
-    registry = open_registry(_load(config_path))
-    try:
+    with _registry(config_path) as registry:
         approved = registry.approve(version, reviewer=reviewer, override_gate=override_gate)
+    click.echo(f"Version {approved.version} of {registry.model_name} is now champion.")
+
+
+@main.command()
+@config_option
+@click.argument("version")
+@click.option("--reason", default=None, help="Why it is rejected; recorded on the version.")
+@click.option("--reviewer", default=None, help="Name recorded as rejecter (default: the OS user).")
+def reject(config_path: str | None, version: str, reason: str | None, reviewer: str | None) -> None:
+    """Reject VERSION (a number, or 'candidate') for good: no later approval can promote it."""
+    with _registry(config_path) as registry:
+        rejected = registry.reject(version, reviewer=reviewer, reason=reason)
+    click.echo(f"Version {rejected.version} of {registry.model_name} is rejected.")
+
+
+@main.command()
+@config_option
+@click.option("--reason", default=None, help="Why; recorded on the version rolled back from.")
+@click.option("--reviewer", default=None, help="Name recorded on the rollback (default: the OS user).")
+def rollback(config_path: str | None, reason: str | None, reviewer: str | None) -> None:
+    """Give 'champion' back to the 'previous' version."""
+    with _registry(config_path) as registry:
+        rolled_back = registry.rollback(reviewer=reviewer, reason=reason)
+    click.echo(
+        f"Version {rolled_back.tags['rolled_back_to']} of {registry.model_name} is champion again "
+        f"(rolled back from version {rolled_back.version})."
+    )
+
+
+@main.command()
+@config_option
+@click.argument("version", required=False)
+def promote(config_path: str | None, version: str | None) -> None:
+    """Run the promote flow: make the newest approved version champion, or VERSION when given."""
+    _load(config_path)
+    from flows.promote import promote as promote_flow
+    from memo_core.registry import RegistryError
+
+    try:
+        result = promote_flow(config_path=str(config_file(config_path)), version=version)
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Version {approved.version} of {registry.model_name} is now champion.")
+    for refusal in result["refused"]:
+        click.echo(f"Not promoted: {refusal['reason']}")
+    if result["promoted"]:
+        click.echo(f"Version {result['promoted']} is now champion (approved by {result['approved_by']}).")
+    else:
+        click.echo(f"Nothing to promote; champion: {result['champion'] or 'none'}.")
 
 
 @main.command()
@@ -249,6 +308,84 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+secret_env_option = click.option(
+    "--secret-env",
+    default="MEMO_WEBHOOK_SECRET",
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding the webhook's secret.",
+)
+
+
+def _secret(name: str) -> str:
+    secret = os.environ.get(name)
+    if not secret:
+        raise click.ClickException(
+            f"${name} is not set; put the webhook's secret there (the same value for webhook-register "
+            "and webhook-relay), or name another variable with --secret-env"
+        )
+    return secret
+
+
+@main.command("webhook-relay")
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=int, default=8090, show_default=True, help="Port.")
+@secret_env_option
+@click.option(
+    "--max-age",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Oldest delivery accepted, in seconds (older ones are refused as replays).",
+)
+def webhook_relay(config_path: str | None, host: str, port: int, secret_env: str, max_age: float) -> None:
+    """Receive MLflow's signed webhooks on POST /mlflow/webhook; relay approvals as Prefect events.
+
+    Each approval=approved tag set on a version of the configured model becomes the Prefect event
+    memo.model-version.approved, which the promote deployment's trigger reacts to. Needs PREFECT_API_URL.
+    """
+    import uvicorn
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.promote import emit_approval
+    from memo_core.webhooks import create_relay_app
+
+    config = _load(config_path)
+    if not PREFECT_API_URL.value():
+        raise click.ClickException(
+            "PREFECT_API_URL is not set; point it at the Prefect server that runs the promote deployment"
+        )
+    app = create_relay_app(_secret(secret_env), config.registry.model_name, emit_approval, max_age)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@main.command("webhook-register")
+@config_option
+@click.option("--url", required=True, help="The relay as the MLflow server reaches it, .../mlflow/webhook.")
+@secret_env_option
+def webhook_register(config_path: str | None, url: str, secret_env: str) -> None:
+    """Create (or update) the MLflow webhook that posts model-version tag changes to the relay."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from memo_core.webhooks import register_webhook
+
+    config = _load(config_path)
+    if not config.tracking_uri.startswith(("http://", "https://")):
+        raise click.ClickException(
+            f"webhooks are sent by an MLflow tracking server, and registry.tracking_uri is "
+            f"{config.tracking_uri}; start `mlflow server` on that store and set registry.tracking_uri "
+            "to its URL"
+        )
+    client = MlflowClient(tracking_uri=config.tracking_uri, registry_uri=config.tracking_uri)
+    try:
+        webhook = register_webhook(client, url, _secret(secret_env))
+    except MlflowException as exc:
+        raise click.ClickException(f"MLflow refused the webhook: {exc.message}") from None
+    click.echo(f"Webhook {webhook.name} ({webhook.webhook_id}) posts model_version_tag.set to {webhook.url}")
 
 
 def _format_metrics(metrics: dict[str, Any]) -> str:

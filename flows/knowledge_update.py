@@ -20,6 +20,7 @@ from tasks.update import (
     register_candidate,
     summary,
     train_candidate,
+    train_candidate_on_deployment,
 )
 
 
@@ -62,7 +63,12 @@ def knowledge_update(
         future.result()  # a document that could not be distilled fails the run, named in its task
     reflections = build_reflection_set(config, plan.corpus_version)
     parent_dir = fetch_parent_model(config, plan)
-    checkpoint = train_candidate(config, plan, reflections, parent_dir)
+    # Training is the one heavy step: with training.deployment it runs on that deployment's pool (GPU
+    # hosts) and this run waits for it; otherwise it runs here.
+    if config.training.deployment:
+        checkpoint = train_candidate_on_deployment(config.training.deployment, config, config_path, plan)
+    else:
+        checkpoint = train_candidate(config, plan, reflections, parent_dir)
     report = evaluate_candidate(config, plan, reflections, checkpoint, parent_dir)
     version = register_candidate(config, plan, reflections, checkpoint, report)
     publish_report(config, plan, report, version)

@@ -1,8 +1,11 @@
 """Scoring memory answers and gating candidates.
 
-Metrics are deterministic: SQuAD-style normalised exact match (any of the reference's aliases counts) and
-token F1. A suite is a named list of (question, accepted answers); the gate compares a candidate's suite
-scores with fixed thresholds and with the champion's, and names every check that failed.
+Metrics are deterministic by default: SQuAD-style normalised exact match (any of the reference's aliases
+counts) and token F1; an LLM judge (``memo_core.judge``) can be added. A suite is a named list of
+(question, accepted answers); an item may also carry answers that are no longer true (a changed fact, a
+removed document), and the suite then reports how often the model still gives one of them. The gate
+compares a candidate's scores with fixed thresholds and with the champion's, and names every check that
+failed.
 """
 
 from __future__ import annotations
@@ -15,8 +18,13 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from memo_core.judge import JudgeConfig
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
+
+# questions, accepted answers per question, answers -> whether each answer is correct (None: unjudged)
+JudgeFn = Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[str]], list[bool | None]]
 
 
 class GateConfig(BaseModel):
@@ -28,17 +36,29 @@ class GateConfig(BaseModel):
     max_retention_drop: float = Field(
         0.1, ge=0, le=1, description="largest retention loss against the champion"
     )
+    max_canary_drift: float = Field(
+        0.25,
+        ge=0,
+        description="largest relative rise of the canary perplexity against the champion (or base model)",
+    )
 
 
 class EvaluationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_questions_per_suite: int = Field(
-        300, ge=1, description="suites larger than this are sampled (seeded)"
+        300,
+        ge=1,
+        description="suites larger than this are sampled (seeded); retention takes an equal share per "
+        "corpus version",
     )
     questions_file: str | None = Field(
         None, description="held-out questions (jsonl) scored through the executive"
     )
+    canary_max_tokens: int = Field(
+        512, ge=16, description="tokens of the shipped general-text sample the canary perplexity reads"
+    )
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
 
 
@@ -68,62 +88,115 @@ def _f1(prediction: str, reference: str) -> float:
 @dataclass(frozen=True)
 class QAItem:
     question: str
-    answers: tuple[str, ...]
+    answers: tuple[str, ...]  # empty when nothing is true any more (the only source was removed)
     tag: str = ""  # a grouping label, e.g. the number of hops or the corpus version
+    old_answers: tuple[str, ...] = ()  # answers that were true before this corpus version
 
 
 @dataclass
 class SuiteResult:
     name: str
-    exact_match: float
-    f1: float
+    exact_match: float | None  # None when no question of the suite has a true answer
+    f1: float | None
     count: int
-    by_tag: dict[str, float] = field(default_factory=dict)
+    by_tag: dict[str, float] = field(default_factory=dict)  # exact match per tag
     samples: list[dict[str, str]] = field(default_factory=list)
+    old_answer_rate: float | None = None  # share of questions with old answers still answered with one
+    judged_correct: float | None = None  # share correct by exact match or, failing that, the judge
+    unjudged: int = 0  # answers the judge gave no usable verdict on (counted as wrong)
 
 
-def score_suite(name: str, items: Sequence[QAItem], answer: Callable[[list[str]], list[str]]) -> SuiteResult:
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def score_suite(
+    name: str,
+    items: Sequence[QAItem],
+    answer: Callable[[list[str]], list[str]],
+    judge: JudgeFn | None = None,
+) -> SuiteResult:
     """Ask every question of the suite in one batch and score the answers."""
     if not items:
-        return SuiteResult(name, 0.0, 0.0, 0)
+        return SuiteResult(name, None, None, 0)
     predictions = answer([item.question for item in items])
-    ems = [exact_match(p, item.answers) for p, item in zip(predictions, items, strict=True)]
-    f1s = [token_f1(p, item.answers) for p, item in zip(predictions, items, strict=True)]
+    pairs = list(zip(items, predictions, strict=True))
+    with_answers = [(item, p) for item, p in pairs if item.answers]
+    ems = [exact_match(p, item.answers) for item, p in with_answers]
     by_tag: dict[str, list[float]] = {}
-    for item, em in zip(items, ems, strict=True):
+    for (item, _), em in zip(with_answers, ems, strict=True):
         if item.tag:
             by_tag.setdefault(item.tag, []).append(em)
-    samples = [
-        {"question": item.question, "expected": item.answers[0], "answer": pred}
-        for item, pred in list(zip(items, predictions, strict=True))[:5]
-    ]
-    return SuiteResult(
+    with_old = [(item, p) for item, p in pairs if item.old_answers]
+    result = SuiteResult(
         name=name,
-        exact_match=sum(ems) / len(ems),
-        f1=sum(f1s) / len(f1s),
+        exact_match=_mean(ems),
+        f1=_mean([token_f1(p, item.answers) for item, p in with_answers]),
         count=len(items),
         by_tag={tag: sum(v) / len(v) for tag, v in sorted(by_tag.items())},
-        samples=samples,
+        samples=[_sample(item, p) for item, p in pairs[:5]],
+        old_answer_rate=_mean([exact_match(p, item.old_answers) for item, p in with_old]),
     )
+    if judge is not None and with_answers:
+        missed = [(item, p) for (item, p), em in zip(with_answers, ems, strict=True) if not em]
+        verdicts = judge(
+            [i.question for i, _ in missed], [i.answers for i, _ in missed], [p for _, p in missed]
+        )
+        result.judged_correct = (sum(ems) + sum(v is True for v in verdicts)) / len(ems)
+        result.unjudged = sum(v is None for v in verdicts)
+    return result
+
+
+def _sample(item: QAItem, prediction: str) -> dict[str, str]:
+    sample = {"question": item.question, "expected": " | ".join(item.answers), "answer": prediction}
+    if item.old_answers:
+        sample["old_answer"] = " | ".join(item.old_answers)
+    return sample
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    name: str  # new_knowledge | retention_drop | canary_drift: stable, reports and tags name checks by it
+    value: float
+    limit: float
+    passed: bool
+
+    def describe(self) -> str:
+        if self.name == "new_knowledge":
+            return f"new_knowledge {self.value:.3f} < min_new_knowledge {self.limit:.3f}"
+        return f"{self.name} {self.value:.3f} > max_{self.name} {self.limit:.3f}"
 
 
 @dataclass
 class GateResult:
-    passed: bool
-    failures: list[str]
+    checks: list[GateCheck]
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    @property
+    def failures(self) -> list[str]:
+        return [check.describe() for check in self.checks if not check.passed]
 
 
 def apply_gate(
-    config: GateConfig, new_knowledge: float | None, retention: float | None, champion_retention: float | None
+    config: GateConfig,
+    new_knowledge: float | None,
+    retention: float | None,
+    champion_retention: float | None,
+    canary_drift: float | None = None,
 ) -> GateResult:
-    """Pass only if the candidate learnt enough new knowledge and forgot no more than allowed."""
-    failures: list[str] = []
-    if new_knowledge is not None and new_knowledge < config.min_new_knowledge:
-        failures.append(
-            f"new_knowledge {new_knowledge:.3f} < min_new_knowledge {config.min_new_knowledge:.3f}"
-        )
+    """Pass only if the candidate learnt enough new knowledge, forgot no more than allowed and lost no more
+    general ability than allowed; a check without a measurement (no champion, say) is not run."""
+    checks: list[GateCheck] = []
+    if new_knowledge is not None:
+        limit = config.min_new_knowledge
+        checks.append(GateCheck("new_knowledge", new_knowledge, limit, new_knowledge >= limit))
     if retention is not None and champion_retention is not None:
-        drop = champion_retention - retention
-        if drop > config.max_retention_drop:
-            failures.append(f"retention drop {drop:.3f} > max_retention_drop {config.max_retention_drop:.3f}")
-    return GateResult(passed=not failures, failures=failures)
+        drop, limit = champion_retention - retention, config.max_retention_drop
+        checks.append(GateCheck("retention_drop", drop, limit, drop <= limit))
+    if canary_drift is not None:
+        limit = config.max_canary_drift
+        checks.append(GateCheck("canary_drift", canary_drift, limit, canary_drift <= limit))
+    return GateResult(checks)

@@ -23,16 +23,29 @@ from typing import Any
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from memo_core.abstention import ABSTAIN_ANSWER, abstention_questions, vocabulary
+from memo_core.canary import CanaryResult, measure_canary
 from memo_core.config import MemoConfig
-from memo_core.evaluation import QAItem, SuiteResult, apply_gate, score_suite
+from memo_core.evaluation import GateResult, QAItem, SuiteResult, apply_gate, exact_match, score_suite
 from memo_core.executive import OfflineExecutive
 from memo_core.generation import build_generator
+from memo_core.judge import build_judge
 from memo_core.manifest import CorpusManifest, ManifestStore, compute_delta
+from memo_core.memory.base_model import resolve_base_model
 from memo_core.memory.job import TrainingJob, launch, resolve_deepspeed_config, write_examples, write_job_spec
 from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
 from memo_core.memory.training import Example
-from memo_core.reflections import Reflection, ReflectionCache, dedupe, load_reflections, save_reflections
+from memo_core.reflections import (
+    Reflection,
+    ReflectionCache,
+    dedupe,
+    load_reflections,
+    normalise_text,
+    save_reflections,
+)
 from memo_core.registry import CHAMPION, MemoRegistry
+from memo_core.replay import incremental_examples
+from memo_core.reports import save_scores_plot, score_history
 from memo_core.sources import Document, read_documents
 from memo_core.store import ArtifactStore
 from memo_core.validation import check_threshold, quarantine_jsonl, validate_reflections
@@ -94,8 +107,11 @@ def plan_update(config: MemoConfig, corpus_version: int, mode: str | None = None
     settings = {
         "corpus": corpus_version,
         "parent": parent_version,
-        # How often to log or checkpoint, and which launcher starts the job, do not change the model.
-        "training": config.training.model_dump(exclude={"log_every", "checkpoint_every", "launcher"}),
+        # How often to log or checkpoint, and which launcher or deployment runs the job, do not change
+        # the model.
+        "training": config.training.model_dump(
+            exclude={"log_every", "checkpoint_every", "launcher", "deployment"}
+        ),
         "memory": config.memory.model_dump(),
         "generator": build_generator(config.generator).settings_hash(),
         "seed": config.seed,
@@ -253,25 +269,43 @@ def read_reflection_set(store: ArtifactStore, key: str) -> list[Reflection]:
 
 @dataclass
 class TrainingSet:
-    new: list[Reflection]
-    replay: list[Reflection]
+    new: list[Reflection]  # distinct reflections of new and changed documents (every one, for a full build)
+    replay: list[Reflection]  # distinct earlier reflections rehearsed
+    epochs: float  # passes over ``examples``
+    abstentions: list[Example] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
 
 
 def select_training_set(
     config: MemoConfig, plan: UpdatePlan, reflections: Sequence[Reflection]
 ) -> TrainingSet:
-    """Every training reflection for a full build; when continuing, the new ones plus a replay sample."""
+    """Every training reflection for a full build; when continuing, the new ones with replay of earlier
+    ones (``memo_core.replay``). Then ``training.abstain_ratio`` as many again of "I don't know" examples
+    about invented names."""
+    training = config.training
     train_split = [r for r in reflections if r.split == "train"]
     if plan.mode == "full":
-        chosen = TrainingSet(new=train_split, replay=[])
+        trained, epochs = train_split, training.epochs
+        chosen = TrainingSet(new=train_split, replay=[], epochs=epochs)
     else:
         fresh = set(plan.new_documents)
         new = [r for r in train_split if fresh.intersection(r.document_ids)]
         old = [r for r in train_split if not fresh.intersection(r.document_ids)]
-        size = min(len(old), round(config.training.replay_ratio * len(new)))
-        chosen = TrainingSet(new=new, replay=random.Random(config.seed).sample(old, size))
-    chosen.examples = [Example(r.question, r.answer) for r in chosen.new + chosen.replay]
+        trained, epochs = incremental_examples(
+            new,
+            old,
+            training.replay_ratio,
+            training.incremental_epochs,
+            training.replay_sampling,
+            config.seed,
+        )
+        replayed = {r.id for r in trained} - {r.id for r in new}
+        chosen = TrainingSet(new=new, replay=[r for r in old if r.id in replayed], epochs=epochs)
+    count = round(training.abstain_ratio * len(trained))
+    taken = vocabulary(f"{r.question} {r.answer}" for r in reflections)
+    unknown = abstention_questions([r.question for r in trained], count, taken, config.seed)
+    chosen.abstentions = [Example(q, ABSTAIN_ANSWER) for q in unknown]
+    chosen.examples = [Example(r.question, r.answer) for r in trained] + chosen.abstentions
     return chosen
 
 
@@ -303,20 +337,20 @@ def train_candidate(
     reflections = read_reflection_set(store, reflection_key)
     training_set = select_training_set(config, plan, reflections)
     log.info(
-        "training %s: %d new examples, %d replayed",
+        'training %s: %d new examples, %d replayed, %d "I don\'t know"',
         plan.mode,
         len(training_set.new),
         len(training_set.replay),
+        len(training_set.abstentions),
     )
+    epochs = training_set.epochs
     if plan.mode == "incremental" and parent_dir is not None:
-        model_dir = parent_dir
-        lr, epochs = config.training.incremental_learning_rate, config.training.incremental_epochs
+        model_dir, lr = parent_dir, config.training.incremental_learning_rate
     elif config.memory.base == "offline":
         model_dir = _offline_base_model(config, plan, store, reflections, work / "init")
-        lr, epochs = config.training.learning_rate, config.training.epochs
+        lr = config.training.learning_rate
     else:
-        model_dir = Path(config.memory.base)
-        lr, epochs = config.training.learning_rate, config.training.epochs
+        model_dir, lr = base_model_dir(config), config.training.learning_rate
     examples = work / "examples.jsonl"
     if not examples.exists():  # the same plan selects the same examples: a resumed job keeps its batches
         write_examples(training_set.examples, work / ".examples.jsonl.tmp").replace(examples)
@@ -335,6 +369,9 @@ def train_candidate(
                 epochs=epochs,
                 max_steps=training.max_steps,
                 batch_size=training.batch_size,
+                micro_batch_size=training.micro_batch_size,
+                compile=training.compile,
+                lora=training.lora,
                 warmup_ratio=training.warmup_ratio,
                 weight_decay=training.weight_decay,
                 seed=config.seed,
@@ -350,6 +387,7 @@ def train_candidate(
                 "examples": result.examples,
                 "new_examples": len(training_set.new),
                 "replay_examples": len(training_set.replay),
+                "abstention_examples": len(training_set.abstentions),
                 "final_loss": result.final_loss,
                 "tokens": result.tokens,
                 "seconds": round(result.seconds, 2),
@@ -359,6 +397,9 @@ def train_candidate(
                 "processes": result.processes,
                 "resumed_from_step": result.resumed_from_step,
                 "launch_seconds": round(result.wall_seconds, 2),
+                "peak_memory_mb": result.peak_memory_mb,
+                "trainable_parameters": result.trainable_parameters,
+                "adapter": result.adapter,
                 "mlflow_training_run": run_id,
             }
             (out / "training.json").write_text(json.dumps(summary, indent=2))
@@ -371,6 +412,14 @@ def train_candidate(
     client.set_terminated(run_id, status="FINISHED")
     shutil.rmtree(work, ignore_errors=True)
     return key
+
+
+def base_model_dir(config: MemoConfig) -> Path:
+    """The pretrained base model (``memory.base`` other than ``offline``) as a local folder: a URL's copy
+    is cached in the store, so every update and every host of a job reads the same files."""
+    memory = config.memory
+    cache = open_store(config).local_path("cache/base-models")
+    return resolve_base_model(memory.base, cache, memory.storage_options, memory.revision)
 
 
 def _offline_base_model(
@@ -429,10 +478,26 @@ def _sample(items: list[QAItem], limit: int, seed: int) -> list[QAItem]:
     return items if len(items) <= limit else random.Random(seed).sample(items, limit)
 
 
+def _stratified(items: list[QAItem], limit: int, seed: int) -> list[QAItem]:
+    """An equal share of ``limit`` per tag (the corpus version that introduced the fact), so a version with
+    few facts is still measured and one with many does not crowd the others out."""
+    groups: dict[str, list[QAItem]] = {}
+    for item in items:
+        groups.setdefault(item.tag, []).append(item)
+    share = max(1, limit // len(groups)) if groups else 0
+    return [chosen for tag in sorted(groups) for chosen in _sample(groups[tag], share, seed)]
+
+
 def build_suites(
-    config: MemoConfig, plan: UpdatePlan, reflections: Sequence[Reflection]
+    config: MemoConfig,
+    plan: UpdatePlan,
+    reflections: Sequence[Reflection],
+    parent_reflections: Sequence[Reflection] = (),
 ) -> dict[str, list[QAItem]]:
-    """Evaluation suites: recall of what was trained, new knowledge, retention of earlier versions."""
+    """Evaluation suites: new knowledge (trained pairs and held-out probes of new and changed documents);
+    when continuing from the champion, also retention of every earlier version, facts whose answer changed
+    and facts whose only documents were removed, the last two found in ``parent_reflections`` (the
+    champion's reflection set)."""
     limit, seed = config.evaluation.max_questions_per_suite, config.seed
     fresh = set(plan.new_documents)
     train_refs = [r for r in reflections if r.split == "train"]
@@ -446,9 +511,46 @@ def build_suites(
         "new_knowledge": _sample(items([r for r in train_refs if is_new(r)]), limit, seed),
         "new_knowledge_probes": _sample(items([r for r in probes if is_new(r)]), limit, seed),
     }
+    # Probe wordings about invented names (other names than training's): does the memory abstain?
+    taken = vocabulary(f"{r.question} {r.answer}" for r in reflections)
+    unknown = abstention_questions([r.question for r in probes], min(limit, 100), taken, seed + 1)
+    if unknown:
+        suites["abstention"] = [QAItem(q, (ABSTAIN_ANSWER,)) for q in unknown]
     if plan.mode == "incremental":
-        suites["retention"] = _sample(items([r for r in train_refs if not is_new(r)]), limit, seed)
+        suites["retention"] = _stratified(items([r for r in train_refs if not is_new(r)]), limit, seed)
+        changed = _changed_facts(reflections, parent_reflections, fresh)
+        removed = _removed_facts(reflections, parent_reflections, set(plan.removed_documents))
+        for name, found in (("changed_facts", changed), ("removed_documents", removed)):
+            if found:
+                suites[name] = _sample(found, limit, seed)
     return suites
+
+
+def _changed_facts(
+    reflections: Sequence[Reflection], parent_reflections: Sequence[Reflection], fresh: set[str]
+) -> list[QAItem]:
+    """Questions of new or changed documents that the champion's set also asked, with another answer: the
+    candidate should give the new answer and no longer the old one. Tagged by split (train or probe)."""
+    before = {normalise_text(p.question): p.answer for p in parent_reflections}
+    found = []
+    for r in reflections:
+        old = before.get(normalise_text(r.question))
+        if old is not None and fresh.intersection(r.document_ids) and not exact_match(old, [r.answer]):
+            found.append(QAItem(r.question, (r.answer,), tag=r.split, old_answers=(old,)))
+    return found
+
+
+def _removed_facts(
+    reflections: Sequence[Reflection], parent_reflections: Sequence[Reflection], removed: set[str]
+) -> list[QAItem]:
+    """The champion's questions whose every source document was removed and that no current document
+    asks any more: nothing is true for them now, the suite measures how often the old answer remains."""
+    current = {normalise_text(r.question) for r in reflections}
+    return [
+        QAItem(p.question, (), old_answers=(p.answer,))
+        for p in parent_reflections
+        if removed.issuperset(p.document_ids) and normalise_text(p.question) not in current
+    ]
 
 
 def heldout_questions(config: MemoConfig, manifest: CorpusManifest) -> list[QAItem]:
@@ -473,73 +575,115 @@ class EvaluationReport:
     candidate_id: str
     suites: dict[str, SuiteResult]
     champion_suites: dict[str, SuiteResult]
-    gate_passed: bool
-    gate_failures: list[str]
+    canary: CanaryResult
+    gate: GateResult
     training: dict[str, Any]
 
     def metrics(self) -> dict[str, float]:
         out: dict[str, float] = {}
-        for name, suite in self.suites.items():
-            if suite.count:
-                out[f"{name}_em"] = round(suite.exact_match, 4)
-                out[f"{name}_f1"] = round(suite.f1, 4)
-                for tag, value in suite.by_tag.items():
-                    out[f"{name}_em_{tag.replace('-', '_')}"] = round(value, 4)
-        for name, suite in self.champion_suites.items():
-            if suite.count:
-                out[f"champion_{name}_em"] = round(suite.exact_match, 4)
+        for prefix, suites in (("", self.suites), ("champion_", self.champion_suites)):
+            for name, suite in suites.items():
+                if suite.exact_match is not None:
+                    out[f"{prefix}{name}_em"] = round(suite.exact_match, 4)
+                    for tag, value in suite.by_tag.items():
+                        out[f"{prefix}{name}_em_{tag.replace('-', '_')}"] = round(value, 4)
+                if prefix:
+                    continue
+                if suite.f1 is not None:
+                    out[f"{name}_f1"] = round(suite.f1, 4)
+                if suite.old_answer_rate is not None:
+                    out[f"{name}_old_answer_rate"] = round(suite.old_answer_rate, 4)
+                if suite.judged_correct is not None:
+                    out[f"{name}_judge"] = round(suite.judged_correct, 4)
+        out["canary_perplexity"] = round(self.canary.perplexity, 4)
+        if self.canary.reference_perplexity is not None and self.canary.drift is not None:
+            out[f"{self.canary.reference}_canary_perplexity"] = round(self.canary.reference_perplexity, 4)
+            out["canary_drift"] = round(self.canary.drift, 4)
         return out
 
     def to_json(self) -> dict[str, Any]:
         return {
             "candidate_id": self.candidate_id,
-            "gate": {"passed": self.gate_passed, "failures": self.gate_failures},
+            "gate": {
+                "passed": self.gate.passed,
+                "failures": self.gate.failures,
+                "checks": [asdict(check) for check in self.gate.checks],
+            },
             "metrics": self.metrics(),
             "suites": {k: asdict(v) for k, v in self.suites.items()},
             "champion_suites": {k: asdict(v) for k, v in self.champion_suites.items()},
+            "canary": asdict(self.canary),
             "training": self.training,
         }
+
+
+def scores_plot_key(report: str) -> str:
+    """The plot of scores across versions, stored beside the report it was drawn with."""
+    return report.removesuffix(".json") + ".png"
 
 
 def evaluate_candidate(
     config: MemoConfig, plan: UpdatePlan, reflection_key: str, checkpoint: str, parent_dir: Path | None
 ) -> str:
-    """Score the candidate (and the champion on the same retention suite) and apply the gate."""
+    """Score the candidate on every suite (and the champion on the same retention suite), measure the
+    canary against the champion (or the base model), and apply the gate."""
     store = open_store(config)
     key = f"reports/{plan.candidate_id}.json"
     if store.exists(key):
         return key
     reflections = read_reflection_set(store, reflection_key)
-    suites = build_suites(config, plan, reflections)
+    parent_key = (
+        None if plan.parent_corpus_version is None else reflection_set_key(plan.parent_corpus_version)
+    )
+    parent_reflections = read_reflection_set(store, parent_key) if parent_key else []
+    suites = build_suites(config, plan, reflections, parent_reflections)
     heldout = heldout_questions(config, ManifestStore(store).get(plan.corpus_version))
+    judge = build_judge(config.evaluation.judge)
+    judge_fn = judge.judge if judge is not None else None
 
-    candidate = MemoryModel.load(store.local_path(checkpoint), config.memory.max_new_tokens)
-    results = {name: score_suite(name, items, candidate.answer) for name, items in suites.items()}
+    max_new_tokens = config.memory.max_new_tokens
+    candidate = MemoryModel.load(store.local_path(checkpoint), max_new_tokens)
+    results = {name: score_suite(name, items, candidate.answer, judge_fn) for name, items in suites.items()}
     if heldout:
         executive = OfflineExecutive(candidate.answer, config.executive)
         results["heldout"] = score_suite(
-            "heldout", heldout, lambda qs: [a.answer for a in executive.ask_many(qs)]
+            "heldout", heldout, lambda qs: [a.answer for a in executive.ask_many(qs)], judge_fn
         )
+    champion = MemoryModel.load(parent_dir, max_new_tokens) if parent_dir is not None else None
     champion_results: dict[str, SuiteResult] = {}
-    if parent_dir is not None and "retention" in suites:
-        champion = MemoryModel.load(parent_dir, config.memory.max_new_tokens)
+    if champion is not None and "retention" in suites:
         champion_results["retention"] = score_suite("retention", suites["retention"], champion.answer)
+    max_tokens = config.evaluation.canary_max_tokens
+    if champion is not None:
+        canary = measure_canary(candidate, max_tokens, champion, "champion")
+    elif config.memory.base != "offline":  # a pretrained base: its general ability is worth keeping
+        canary = measure_canary(candidate, max_tokens, MemoryModel.load(base_model_dir(config)), "base")
+    else:  # the offline base is random weights: nothing to compare with
+        canary = measure_canary(candidate, max_tokens)
 
-    new = results["new_knowledge"].exact_match if results["new_knowledge"].count else None
     retention = results["retention"].exact_match if "retention" in results else None
     champion_retention = champion_results["retention"].exact_match if champion_results else None
-    gate = apply_gate(config.evaluation.gate, new, retention, champion_retention)
-    training = json.loads((store.local_path(checkpoint) / "training.json").read_text())
-    report = EvaluationReport(
-        plan.candidate_id, results, champion_results, gate.passed, gate.failures, training
+    gate = apply_gate(
+        config.evaluation.gate,
+        results["new_knowledge"].exact_match,
+        retention,
+        champion_retention,
+        canary.drift,
     )
+    training = json.loads((store.local_path(checkpoint) / "training.json").read_text())
+    report = EvaluationReport(plan.candidate_id, results, champion_results, canary, gate, training)
     store.write_json(key, report.to_json())
     return key
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
 def render_report(plan: UpdatePlan, report: dict[str, Any], version: str | None = None) -> str:
     """The candidate's report in markdown, for the Prefect artifact and the MLflow run."""
     gate = report["gate"]
+    suites, champion_suites = report["suites"], report["champion_suites"]
     lines = [
         f"# memo knowledge update: corpus v{plan.corpus_version}",
         "",
@@ -553,31 +697,83 @@ def render_report(plan: UpdatePlan, report: dict[str, Any], version: str | None 
         f"- documents new or changed: {len(plan.new_documents)}, removed: {len(plan.removed_documents)}, "
         f"moved: {len(plan.moved_documents)}",
         f"- gate: **{'passed' if gate['passed'] else 'FAILED'}**"
-        + ("".join(f"\n  - {f}" for f in gate["failures"])),
+        + "".join(
+            f"\n  - {c['name']}: {c['value']:.3f} (limit {c['limit']:.3f}) "
+            + ("passed" if c["passed"] else "**failed**")
+            for c in gate.get("checks", [])
+        ),
         "",
-        "| suite | questions | exact match | F1 | champion EM |",
-        "| --- | ---: | ---: | ---: | ---: |",
     ]
-    for name, suite in report["suites"].items():
-        champion = report["champion_suites"].get(name)
-        lines.append(
-            f"| {name} | {suite['count']} | {suite['exact_match']:.3f} | {suite['f1']:.3f} | "
-            f"{champion['exact_match']:.3f} |"
-            if champion
-            else f"| {name} | {suite['count']} | {suite['exact_match']:.3f} | {suite['f1']:.3f} | – |"
+    judged = any(s.get("judged_correct") is not None for s in suites.values())
+    lines += [
+        "| suite | questions | exact match | F1 | old answer given | champion EM |"
+        + (" judge |" if judged else ""),
+        "| --- | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if judged else ""),
+    ]
+    for name, suite in suites.items():
+        champion = champion_suites.get(name, {})
+        row = (
+            f"| {name} | {suite['count']} | {_score(suite['exact_match'])} | {_score(suite['f1'])} | "
+            f"{_score(suite.get('old_answer_rate'))} | {_score(champion.get('exact_match'))} |"
         )
+        lines.append(row + (f" {_score(suite.get('judged_correct'))} |" if judged else ""))
+    if any(s.get("old_answer_rate") is not None for s in suites.values()):
+        lines += [
+            "",
+            "*old answer given*: share of questions whose answer changed (changed_facts) or whose only "
+            "documents were removed (removed_documents) still answered with the old answer.",
+        ]
+    by_version = suites.get("retention", {}).get("by_tag", {})
+    if by_version:
+        champion_by_version = champion_suites.get("retention", {}).get("by_tag", {})
+        lines += ["", "Retention by the corpus version that introduced the fact:", ""]
+        lines += ["| corpus version | exact match | champion EM |", "| --- | ---: | ---: |"]
+        lines += [
+            f"| {tag} | {value:.3f} | {_score(champion_by_version.get(tag))} |"
+            for tag, value in by_version.items()
+        ]
+    canary = report.get("canary")
+    if canary:
+        compared = (
+            f"; {canary['reference']} {canary['reference_perplexity']:.2f}, drift {canary['drift']:+.1%}"
+            if canary["drift"] is not None
+            else "; no pretrained model to compare with"
+        )
+        lines += [
+            "",
+            f"General-text canary: perplexity {canary['perplexity']:.2f} over {canary['tokens']} tokens"
+            + compared
+            + ".",
+        ]
     training = report["training"]
     lines += [
         "",
         f"Training: {training['steps']} steps on {training['examples']} examples "
-        f"({training['new_examples']} new, {training['replay_examples']} replayed), final loss "
+        f"({training['new_examples']} new, {training['replay_examples']} replayed, "
+        f'{training.get("abstention_examples", 0)} "I don\'t know"), final loss '
         f"{training['final_loss']:.4f}, {training['tokens_per_second']:.0f} tokens/s, "
-        f"{training['seconds']:.0f} s.",
+        f"{training['seconds']:.0f} s"
+        + (
+            f", LoRA adapter of {training['trainable_parameters']:,} weights"
+            if training.get("adapter")
+            else ""
+        )
+        + ".",
     ]
-    samples = report["suites"].get("heldout", {}).get("samples", [])
-    if samples:
-        lines += ["", "Held-out samples:", "", "| question | expected | answer |", "| --- | --- | --- |"]
-        lines += [f"| {s['question']} | {s['expected']} | {s['answer']} |" for s in samples]
+    for name, title in (("changed_facts", "Changed facts"), ("heldout", "Held-out")):
+        samples = suites.get(name, {}).get("samples", [])
+        if samples:
+            old = name == "changed_facts"
+            lines += ["", f"{title} samples:", ""]
+            lines += [
+                "| question | expected | answer |" + (" old answer |" if old else ""),
+                "| --- | --- | --- |" + (" --- |" if old else ""),
+            ]
+            lines += [
+                f"| {s['question']} | {s['expected']} | {s['answer']} |"
+                + (f" {s.get('old_answer', '')} |" if old else "")
+                for s in samples
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -597,7 +793,7 @@ def register_candidate(
         "candidate_id": plan.candidate_id,
         "corpus_version": str(plan.corpus_version),
         "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
-        "reflection_set": store.path(reflection_key),
+        "reflection_set": posixpath.join(store.url, reflection_key),  # a URI: s3://... on S3
         "parent_version": plan.parent_version or "",
         "mode": plan.mode,
         "gate": "passed" if report["gate"]["passed"] else "failed",
@@ -619,7 +815,17 @@ def register_candidate(
         reports={"report.md": render_report(plan, report), "report.json": json.dumps(report, indent=2)},
         sample_questions=[s["question"] for s in report["suites"]["new_knowledge"]["samples"]],
     )
+    _log_scores_plot(store, registry, report_key, str(version.run_id))
     return str(version.version)
+
+
+def _log_scores_plot(store: ArtifactStore, registry: MemoRegistry, report_key: str, run_id: str) -> None:
+    """New-knowledge and retention scores of every registered version, this one included, drawn beside the
+    report in the store and on the version's run (``report/scores.png``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_scores_plot(score_history(registry), Path(tmp) / "scores.png")
+        store.write_bytes(scores_plot_key(report_key), path.read_bytes())
+        registry.client.log_artifact(run_id, str(path), "report")
 
 
 def report_markdown(config: MemoConfig, plan: UpdatePlan, report_key: str | None, version: str | None) -> str:
@@ -631,4 +837,9 @@ def report_markdown(config: MemoConfig, plan: UpdatePlan, report_key: str | None
             f"- removed: {plan.removed_documents}\n"
             f"- moved: {plan.moved_documents}\n"
         )
-    return render_report(plan, open_store(config).read_json(report_key), version)
+    store = open_store(config)
+    markdown = render_report(plan, store.read_json(report_key), version)
+    plot = scores_plot_key(report_key)
+    if store.exists(plot):
+        markdown += f"\nScores across versions: `{store.path(plot)}`\n"
+    return markdown

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from memo_core.memory.training import Example
-
 pytestmark = pytest.mark.slow
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "forgetting.py"
 
@@ -37,18 +35,6 @@ def test_synthetic_facts_are_deterministic_and_split_into_updates(forgetting):
         assert later.kept == earlier.current  # retention covers every fact of earlier updates
 
 
-def test_rotating_replay_spreads_rehearsals_over_every_earlier_fact(forgetting):
-    kept = tuple(Example(f"q{i}", f"a{i}") for i in range(30))
-    new = tuple(Example(f"n{i}", f"b{i}") for i in range(5))
-    update = forgetting.Update("u", new, kept)
-    settings = forgetting.Settings(full_epochs=20, epoch_share=0.5, replay_ratio=2)
-    examples, epochs = forgetting.incremental_examples(update, settings, seed=0)
-    assert epochs == 1.0
-    assert sorted(examples.count(f) for f in new) == [10] * 5  # 10 passes over the new facts
-    replayed = [examples.count(f) for f in kept]
-    assert sum(replayed) == 100 and min(replayed) >= 3 and max(replayed) <= 4  # 2 per new fact per pass
-
-
 def test_quick_run_reports_three_strategies_and_the_gate(forgetting, tmp_path):
     out = tmp_path / "forgetting.json"
     forgetting.main(["--quick", "--facts", "80", "--updates", "2", "--out", str(out)])
@@ -67,7 +53,8 @@ def test_quick_run_reports_three_strategies_and_the_gate(forgetting, tmp_path):
         assert incremental["retention"] > naive["retention"]  # replay protects earlier facts
         assert naive["tokens"] < incremental["tokens"] < full["tokens"]
     assert not rows[(2, "naive")]["gate_passed"]
-    assert any("retention drop" in failure for failure in rows[(2, "naive")]["gate_failures"])
+    failures = rows[(2, "naive")]["gate_failures"]
+    assert any(failure.startswith("retention_drop") for failure in failures)
     goal = dataset["goal"]
     assert [u["update"] for u in goal["per_update"]] == [1, 2]
     assert results["settings"]["by_dataset"]["synthetic"]["replay_ratio"] > 0

@@ -4,55 +4,16 @@ from __future__ import annotations
 
 import socket
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from s3_server import KEY, REGION, SECRET, make_bucket, options, start_server
 
 from memo_core.manifest import ManifestStore, compute_delta, pending_changes
 from memo_core.sources import SourceConfig, SourceError, list_files, read_files, scan_sources
 from memo_core.store import ArtifactStore
-
-KEY, SECRET, REGION = "testing-key", "testing-secret", "eu-west-1"
-
-
-def start_server(port: int = 0) -> ThreadedMotoServer:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    return server
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = start_server()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def options(endpoint: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "key": KEY,
-        "secret": SECRET,
-        "client_kwargs": {"endpoint_url": endpoint, "region_name": REGION},
-        **extra,
-    }
-
-
-def make_bucket(endpoint: str, objects: dict[str, bytes]) -> tuple[str, Any]:
-    """A fresh bucket holding ``objects``; moto keeps state per process, so every test gets its own."""
-    client = boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET, region_name=REGION
-    )
-    bucket = f"memo-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    for key, body in objects.items():
-        client.put_object(Bucket=bucket, Key=key, Body=body)
-    return bucket, client
 
 
 def test_s3_source_scans_a_prefix_with_explicit_options(endpoint: str) -> None:

@@ -12,6 +12,7 @@ import torch
 from mlflow import MlflowClient
 from safetensors.torch import load_file
 
+from memo_core.memory.adapters import AdapterError, add_lora, check_adapter
 from memo_core.memory.job import (
     JobResult,
     TrainingJob,
@@ -27,7 +28,7 @@ from memo_core.memory.model import (
     load_pretrained,
     train_tokenizer,
 )
-from memo_core.memory.training import Example, TrainingConfig, TrainingDiverged
+from memo_core.memory.training import Example, LoraSettings, TrainingConfig, TrainingDiverged
 
 pytestmark = pytest.mark.slow
 
@@ -197,3 +198,52 @@ def test_a_second_launch_on_a_running_jobs_checkpoints_is_refused(base):
         with pytest.raises(TrainingJobFailed, match="another training job is running"):
             launch(job)
     assert not (Path(job.checkpoint_dir) / "job.json").exists()  # refused before anything started
+
+
+LORA = LoraSettings(r=8, alpha=16)
+# The facts changed: every answer moves to the next person. A LoRA update teaches them to a trained model.
+CHANGED = [Example(e.question, PEOPLE[(PEOPLE.index(e.answer) + 1) % 6]) for e in EXAMPLES]
+
+
+@pytest.mark.parametrize("merge", [True, False], ids=["merged", "unmerged"])
+def test_a_lora_job_trains_only_its_adapter_and_saves_a_candidate_that_answers(base, one_process, merge):
+    start_dir = Path(one_process[0].output_dir)
+    job = make_job(
+        base,
+        f"lora-{merge}",
+        model_dir=str(start_dir),
+        examples_file=str(write_examples(CHANGED, base / "changed.jsonl")),
+        learning_rate=1e-2,
+        lora=LORA.model_copy(update={"merge": merge}),
+    )
+    result = launch(job, num_processes=1)
+    out = Path(job.output_dir)
+
+    start = load_file(start_dir / "model.safetensors")
+    assert 0 < result.trainable_parameters < sum(t.numel() for t in start.values()) / 5
+    assert result.adapter["merged"] is merge
+    assert result.adapter["lora_b_norm"] > 0  # PEFT starts B at zero: the adapter moved
+    assert load_file((out / "adapter" if merge else out) / "adapter_model.safetensors")
+    if merge:
+        assert result.adapter["merge_max_logit_difference"] < 1e-3
+        assert not (out / "adapter_config.json").exists()
+        merged = load_file(out / "model.safetensors")  # differs from the start in adapted layers alone
+        changed = {k for k in merged if not torch.equal(merged[k], start[k])}
+        assert changed and all(any(m in k for m in LORA.target_modules) for k in changed), changed
+    else:
+        assert load_file(out / "base" / "model.safetensors").keys() == start.keys()
+
+    answers = MemoryModel.load(out).answer([e.question for e in CHANGED])
+    right = sum(a == e.answer for a, e in zip(answers, CHANGED, strict=True))
+    assert right >= 18, answers  # the start gives the old answer to every one
+
+
+def test_an_adapter_that_learnt_nothing_is_refused(tmp_path, base):
+    model, _ = load_pretrained(base / "init")
+    add_lora(model, LORA).save_pretrained(str(tmp_path))  # straight after initialisation: every B is zero
+    with pytest.raises(AdapterError, match="learnt nothing"):
+        check_adapter(tmp_path)
+    with pytest.raises(AdapterError, match="no adapter was saved"):
+        check_adapter(tmp_path / "missing")
+    with pytest.raises(AdapterError, match=r"target_modules \['attn_qkv'\] do not fit this model"):
+        add_lora(load_pretrained(base / "init")[0], LoraSettings(target_modules=["attn_qkv"]))

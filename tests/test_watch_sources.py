@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,11 +10,10 @@ from pathlib import Path
 import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
 from prefect.client.schemas.objects import FlowRun
-from prefect.deployments.runner import RunnerDeployment
 from prefect.states import Completed, Scheduled
 from prefect.testing.utilities import prefect_test_harness
+from prefect_helpers import deploy_stand_in, runs_of
 
 from flows.watch_sources import check_sources, watch_sources
 from memo_core.manifest import ManifestStore
@@ -37,12 +35,7 @@ def prefect_api() -> Iterator[None]:
 
 @pytest.fixture
 def deployment(prefect_api: None) -> str:
-    """A fresh deployment per test, so runs left by one test never hold back another."""
-    name = f"update-{uuid.uuid4().hex[:8]}"
-    runner_deployment = stand_in_update.to_deployment(name=name)
-    assert isinstance(runner_deployment, RunnerDeployment)
-    runner_deployment.apply()
-    return f"knowledge-update/{name}"
+    return deploy_stand_in(stand_in_update, "update")
 
 
 @pytest.fixture
@@ -57,14 +50,6 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(tmp_path: Path) -> ArtifactStore:
     return ArtifactStore(str(tmp_path / "store"))
-
-
-def runs_of(deployment: str) -> list[FlowRun]:
-    with get_client(sync_client=True) as client:
-        deployment_id = client.read_deployment_by_name(deployment).id
-        return client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
-        )
 
 
 def finish(run: FlowRun) -> None:

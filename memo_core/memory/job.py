@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memo_core.memory.training import Example, TrainingDiverged
+from memo_core.memory.training import Example, LoraSettings, TrainingDiverged
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,13 @@ class TrainingJob(BaseModel):
     epochs: float = Field(gt=0)
     max_steps: int | None = Field(None, ge=1)
     batch_size: int = Field(ge=1, description="global batch: examples per optimiser step over all processes")
+    micro_batch_size: int | None = Field(
+        None, ge=1, description="examples per process per forward pass; the rest by gradient accumulation"
+    )
+    compile: bool = Field(
+        False, description="compile the model with torch.compile (DeepSpeed's engine.compile)"
+    )
+    lora: LoraSettings | None = Field(None, description="train a LoRA adapter instead of every weight")
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
     seed: int = 0
@@ -77,10 +84,22 @@ class JobResult:
     processes: int
     losses: list[tuple[int, float]]  # (step, mean loss of that step's global batch) at every logged step
     wall_seconds: float  # the whole launch: launcher, interpreter and DeepSpeed start-up included
+    timeline: list[tuple[int, float, int]]  # (step, seconds, tokens) of the last launch at each logged step
+    peak_memory_mb: float  # rank 0: peak GPU memory allocated by torch, or peak resident memory on CPU
+    trainable_parameters: int  # every weight, or with LoRA the adapters' alone
+    adapter: dict[str, Any] | None  # with LoRA: what the saved adapter holds, and whether it was merged
 
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds if self.seconds else 0.0
+
+    @property
+    def steady_tokens_per_second(self) -> float:
+        """Throughput after the first logged step, so start-up work (allocation, kernel selection) is out."""
+        if len(self.timeline) < 2:
+            return self.tokens_per_second
+        (_, t0, n0), (_, t1, n1) = self.timeline[0], self.timeline[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else self.tokens_per_second
 
 
 class TrainingJobFailed(RuntimeError):
@@ -252,6 +271,10 @@ def _read_result(path: Path, wall: float) -> JobResult:
         processes=data["processes"],
         losses=[(int(step), float(loss)) for step, loss in data["losses"]],
         wall_seconds=wall,
+        timeline=[(int(step), float(seconds), int(tokens)) for step, seconds, tokens in data["timeline"]],
+        peak_memory_mb=float(data["peak_memory_mb"]),
+        trainable_parameters=int(data["trainable_parameters"]),
+        adapter=data["adapter"],
     )
 
 

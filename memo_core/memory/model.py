@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +24,8 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+from memo_core.memory.adapters import ADAPTER_CONFIG, load_unmerged
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,14 @@ class MemoryModelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base: str = Field(
-        "offline", description="'offline' for the local default, or a Hugging Face model directory"
+        "offline",
+        description="where a full build starts: 'offline' (a small model built locally), a Hugging Face "
+        "model folder, an fsspec URL of one (s3://bucket/models/name, copied to a local cache), or a hub id "
+        "(org/name) where the machine has a network or the model is in the local Hugging Face cache",
+    )
+    revision: str | None = Field(None, description="hub ids: the branch, tag or commit to use")
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict, description="fsspec options for a base URL (endpoint, credentials)"
     )
     offline: OfflineModelSpec = Field(default_factory=OfflineModelSpec)
     max_new_tokens: int = Field(32, ge=1, description="longest memory answer, in tokens")
@@ -104,6 +114,8 @@ def load_pretrained(path: str | Path) -> tuple[PreTrainedModel, PreTrainedTokeni
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if (Path(path) / ADAPTER_CONFIG).exists():  # an unmerged LoRA candidate: adapter over base/
+        return load_unmerged(Path(path)), tokenizer
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
     return model, tokenizer
 

@@ -27,6 +27,25 @@ log = logging.getLogger(__name__)
 IGNORE = -100
 
 
+class LoraSettings(BaseModel):
+    """A LoRA adapter trained through PEFT in place of every weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    r: int = Field(16, ge=1, description="rank of the adapter matrices")
+    alpha: int = Field(32, ge=1, description="scaling numerator: updates are scaled by alpha / r")
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: list[str] | Literal["all-linear"] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        description="names of the linear layers that get an adapter (Llama/Qwen names), or 'all-linear'",
+    )
+    merge: bool = Field(
+        True,
+        description="merge the adapter into the weights after training, so the candidate serves (and is "
+        "evaluated) as a plain model; false keeps adapter and starting weights side by side",
+    )
+
+
 class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -34,15 +53,42 @@ class TrainingConfig(BaseModel):
         "incremental", description="incremental continues from the champion; full starts from the base model"
     )
     epochs: float = Field(20, gt=0, description="passes over the training examples")
-    incremental_epochs: float = Field(12, gt=0, description="passes when continuing from the champion")
+    incremental_epochs: float = Field(
+        8, gt=0, description="passes over the new reflections when continuing from the champion"
+    )
     max_steps: int | None = Field(None, ge=1, description="cap on optimiser steps, whatever the epochs")
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(32, ge=1, description="examples per optimiser step, over all processes")
+    micro_batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="examples per process per forward pass, to fit GPU memory; the global batch is reached "
+        "by gradient accumulation. Unset: the whole share of the batch at once",
+    )
+    lora: LoraSettings | None = Field(
+        None, description="train a LoRA adapter (PEFT) instead of every weight; unset: every weight"
+    )
+    compile: bool = Field(
+        False,
+        description="torch.compile the model in the training job: faster on GPUs when batches have fixed "
+        "lengths; costs a compilation at start (and on every new batch shape)",
+    )
     learning_rate: float = Field(2e-3, gt=0, description="peak learning rate of a full run")
     incremental_learning_rate: float = Field(1e-3, gt=0, description="peak learning rate when continuing")
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
     replay_ratio: float = Field(
-        1.0, ge=0, description="replayed earlier examples per new example (incremental)"
+        1.5, ge=0, description="replayed earlier examples per new example in every pass (incremental)"
+    )
+    replay_sampling: Literal["rotating", "fixed"] = Field(
+        "rotating",
+        description="rotating: each pass rehearses other earlier examples, walking through all of them; "
+        "fixed: one sample, rehearsed in every pass",
+    )
+    abstain_ratio: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description='"I don\'t know" examples per training example: real questions with invented names',
     )
     log_every: int = Field(50, ge=1)
     launcher: Literal["deepspeed", "torchrun"] = Field(
@@ -59,6 +105,11 @@ class TrainingConfig(BaseModel):
     )
     deepspeed_config: str | None = Field(
         None, description="DeepSpeed JSON config; default infra/deepspeed/zero2.json of this checkout"
+    )
+    deployment: str | None = Field(
+        None,
+        description="Prefect deployment (FLOW/NAME) that runs the fine-tune, e.g. fine-tune/fine-tune on "
+        "the memo-gpu pool; unset, the update trains in its own flow run",
     )
 
     @model_validator(mode="after")
@@ -150,6 +201,17 @@ def batch_schedule(lengths: Sequence[int], batch_size: int, steps: int, seed: in
     return schedule
 
 
+def one_cycle(
+    optimizer: torch.optim.Optimizer, max_lr: float, steps: int, warmup_ratio: float
+) -> torch.optim.lr_scheduler.OneCycleLR:
+    """Warm-up to ``max_lr``, then cosine decay. OneCycleLR needs two steps of warm-up and four in all, or it
+    divides by zero; short runs (a benchmark's, a test's) get them, longer ones the ratio asked for."""
+    total = max(steps, 4)
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=max_lr, total_steps=total, pct_start=max(warmup_ratio, 2 / total)
+    )
+
+
 def train(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -169,9 +231,7 @@ def train(
     torch.manual_seed(seed)
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=learning_rate, total_steps=steps, pct_start=max(config.warmup_ratio, 1e-3)
-    )
+    schedule = one_cycle(optimizer, learning_rate, steps, config.warmup_ratio)
     model.train()
     tokens, loss_value, started = 0, float("nan"), time.perf_counter()
     for step in range(1, steps + 1):

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import random
+import resource
 import shutil
 import signal
 import sys
@@ -26,6 +27,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 import transformers
 
+from memo_core.memory.adapters import add_lora, save_trained
 from memo_core.memory.job import (
     DIVERGED_EXIT_CODE,
     DIVERGED_FILE,
@@ -36,7 +38,7 @@ from memo_core.memory.job import (
     read_job_spec,
 )
 from memo_core.memory.model import load_pretrained
-from memo_core.memory.training import IGNORE, batch_schedule, collate, encode, total_steps
+from memo_core.memory.training import IGNORE, batch_schedule, collate, encode, one_cycle, total_steps
 
 Row = tuple[list[int], list[int]]
 
@@ -49,15 +51,19 @@ def say(message: str) -> None:
 
 def deepspeed_config(path: str, job: TrainingJob, world: int, cuda: bool) -> dict[str, Any]:
     """The JSON config with its "auto" fields filled for this job: the global batch is the job's, split
-    evenly over ranks and accumulation steps; bf16 on GPU, fp32 on CPU."""
+    evenly over ranks and accumulation steps (as many as the micro-batch size asks for, when the job or the
+    config sets one; else one); bf16 on GPU, fp32 on CPU."""
     config: dict[str, Any] = json.loads(Path(path).read_text())
-    if config.get("gradient_accumulation_steps", "auto") == "auto":
-        config["gradient_accumulation_steps"] = 1
-    accumulation = config["gradient_accumulation_steps"]
-    if config.get("train_micro_batch_size_per_gpu", "auto") == "auto":
-        config["train_micro_batch_size_per_gpu"] = math.ceil(job.batch_size / (world * accumulation))
+    micro = job.micro_batch_size or config.get("train_micro_batch_size_per_gpu", "auto")
+    accumulation = config.get("gradient_accumulation_steps", "auto")
+    if accumulation == "auto":
+        accumulation = 1 if micro == "auto" else max(1, math.ceil(job.batch_size / (world * micro)))
+    if micro == "auto":
+        micro = math.ceil(job.batch_size / (world * accumulation))
+    config["gradient_accumulation_steps"] = accumulation
+    config["train_micro_batch_size_per_gpu"] = micro
     if config.get("train_batch_size", "auto") == "auto":
-        config["train_batch_size"] = config["train_micro_batch_size_per_gpu"] * accumulation * world
+        config["train_batch_size"] = micro * accumulation * world
     bf16 = config.setdefault("bf16", {})
     if bf16.get("enabled", "auto") == "auto":
         bf16["enabled"] = cuda
@@ -69,6 +75,20 @@ def split(rows: list[Row], parts: int) -> list[list[Row]]:
     every rank and every accumulation step still runs its forward and backward and joins the all-reduce."""
     dealt = [rows[i::parts] for i in range(parts)]
     return [part or [(rows[0][0], [IGNORE] * len(rows[0][0]))] for part in dealt]
+
+
+def model_inputs(
+    batch: dict[str, torch.Tensor], device: torch.device
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """The model's inputs and each position's target (the next token's label), on ``device``. Targets are
+    shifted rather than logits, so no copy of the largest tensor is made; a batch without padding goes
+    without an attention mask, which lets attention take its fused causal kernel."""
+    labels = batch["labels"]
+    targets = torch.cat([labels[:, 1:], torch.full_like(labels[:, :1], IGNORE)], dim=1)
+    inputs = {"input_ids": batch["input_ids"]}
+    if not bool(batch["attention_mask"].all()):
+        inputs["attention_mask"] = batch["attention_mask"]
+    return {k: v.to(device) for k, v in inputs.items()}, targets.to(device)
 
 
 def main(spec_path: str) -> int:
@@ -100,7 +120,8 @@ def main(spec_path: str) -> int:
     torch.manual_seed(job.seed)
 
     # -- data: every rank encodes every example and knows every step's global batch ----------------------
-    model, tokenizer = load_pretrained(job.model_dir)
+    start_model, tokenizer = load_pretrained(job.model_dir)
+    model = add_lora(start_model, job.lora) if job.lora else start_model
     examples = read_examples(job.examples_file)
     if not examples:
         raise ValueError(f"no training examples in {job.examples_file}")
@@ -114,15 +135,17 @@ def main(spec_path: str) -> int:
     # "zero_allow_untested_optimizer". ZeRO-2 then partitions its state and the gradients over the ranks.
     config = deepspeed_config(job.deepspeed_config, job, world, cuda)
     accumulation = config["gradient_accumulation_steps"]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=job.learning_rate, weight_decay=job.weight_decay)
+    trainable = [p for p in model.parameters() if p.requires_grad]  # with LoRA, the adapters alone
+    optimizer = torch.optim.AdamW(trainable, lr=job.learning_rate, weight_decay=job.weight_decay)
     engine, _, _, _ = deepspeed.initialize(
         model=model,
         optimizer=optimizer,
-        lr_scheduler=lambda opt: torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=job.learning_rate, total_steps=steps, pct_start=max(job.warmup_ratio, 1e-3)
-        ),
+        lr_scheduler=lambda opt: one_cycle(opt, job.learning_rate, steps, job.warmup_ratio),
         config=config,
     )
+
+    if job.compile:
+        engine.compile()  # torch.compile: fewer, fused kernels; pays off on GPUs with fixed-length batches
 
     # -- resume: the latest checkpoint holds weights, optimiser, schedule, step and random state ----------
     checkpoints = Path(job.checkpoint_dir)
@@ -148,6 +171,7 @@ def main(spec_path: str) -> int:
     # -- train --------------------------------------------------------------------------------------------
     engine.train()
     tokens, loss_value, started = 0, float("nan"), time.perf_counter()
+    timeline: list[tuple[int, float, int]] = []  # (step, seconds, tokens) of this launch at each logged step
     for step in range(start + 1, steps + 1):
         # Each micro-batch's loss is the sum over its answer tokens divided by the answer tokens of the whole
         # global batch, times the world size: DeepSpeed averages gradients over ranks, so the step equals a
@@ -156,13 +180,10 @@ def main(spec_path: str) -> int:
         answer_tokens = sum(label != IGNORE for _, labels in rows for label in labels)
         total = torch.zeros((), device=engine.device)
         for micro_rows in split(split(rows, world)[rank], accumulation):
-            batch = {k: v.to(engine.device) for k, v in collate(micro_rows, tokenizer.pad_token_id).items()}
-            logits = engine(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            inputs, targets = model_inputs(collate(micro_rows, tokenizer.pad_token_id), engine.device)
+            logits = engine(**inputs).logits
             loss_sum = F.cross_entropy(
-                logits[:, :-1].flatten(0, 1).float(),
-                batch["labels"][:, 1:].flatten(),
-                ignore_index=IGNORE,
-                reduction="sum",
+                logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE, reduction="sum"
             )
             engine.backward(loss_sum * world / answer_tokens, scale_wrt_gas=False)
             engine.step()  # updates the weights at the last micro-batch only
@@ -181,6 +202,7 @@ def main(spec_path: str) -> int:
             elapsed = time.perf_counter() - started
             rate, eta = tokens / elapsed, elapsed / (step - start) * (steps - step)
             losses.append((step, loss_value))
+            timeline.append((step, round(elapsed, 3), tokens))
             say(f"step {step}/{steps}  loss {loss_value:.4f}  {rate:.0f} tokens/s  eta {eta:.0f}s")
             if log_metrics:
                 lr = engine.get_lr()[0]
@@ -193,8 +215,12 @@ def main(spec_path: str) -> int:
     # -- save: the trained model (fp32 weights) and what the run did, where the caller looks for them ----
     if rank == 0:
         out = Path(job.output_dir)
-        engine.module.to(torch.float32).save_pretrained(out)
-        tokenizer.save_pretrained(out)
+        adapter: dict[str, Any] | None = None
+        if job.lora:
+            adapter = save_trained(engine.module, tokenizer, out, job.lora.merge, encoded[0][0])
+        else:
+            engine.module.to(torch.float32).save_pretrained(out)
+            tokenizer.save_pretrained(out)
         result = {
             "steps": steps,
             "examples": len(encoded),
@@ -204,12 +230,23 @@ def main(spec_path: str) -> int:
             "resumed_from_step": start,
             "processes": world,
             "losses": losses,
+            "timeline": timeline,
+            "peak_memory_mb": round(_peak_memory_bytes(cuda) / 2**20, 1),
+            "trainable_parameters": sum(p.numel() for p in trainable),
+            "adapter": adapter,
         }
         (out / RESULT_FILE).write_text(json.dumps(result, indent=2))
         say(f"saved the trained model to {out}")
     dist.barrier()
     dist.destroy_process_group()
     return 0
+
+
+def _peak_memory_bytes(cuda: bool) -> int:
+    """Peak memory of this rank: what torch allocated on the GPU, or the process's peak resident set."""
+    if cuda:
+        return int(torch.cuda.max_memory_allocated())
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 def _save_checkpoint(

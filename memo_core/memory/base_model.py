@@ -1,0 +1,101 @@
+"""Where a full build starts: ``memory.base`` resolved to a local Hugging Face model folder.
+
+``offline`` is built by the update itself (``memo_core.update``). Everything else is resolved here: a local
+folder is used as it is; an fsspec URL (``s3://bucket/models/qwen``) is copied once into a local cache and
+copied again only when the objects under it change; any other ``org/name`` is a Hugging Face hub id,
+downloaded through ``huggingface_hub`` where the machine has a network, or found in its local cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import fsspec
+
+log = logging.getLogger(__name__)
+
+OFFLINE = "offline"
+SOURCE_FILE = ".memo-source.json"  # in a cached copy: the URL and the fingerprint of what was copied
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class BaseModelError(ValueError):
+    """``memory.base`` names nothing that can be loaded, worded for the person who edits memo.yaml."""
+
+
+def resolve_base_model(
+    base: str, cache_dir: Path, storage_options: dict[str, Any] | None = None, revision: str | None = None
+) -> Path:
+    """A local folder holding the base model named by ``base`` (never ``offline``)."""
+    if base == OFFLINE:
+        raise ValueError("the offline base is built by the update, not resolved")
+    if "://" in base:
+        return _cached_copy(base, cache_dir, storage_options or {})
+    local = Path(base).expanduser()
+    if local.exists():
+        return _checked(local, base)
+    if HUB_ID.match(base):
+        return _hub_snapshot(base, revision)
+    raise BaseModelError(
+        f"memory.base {base!r} is neither a folder that exists, a URL (s3://...), nor a hub id (org/name)"
+    )
+
+
+def _checked(folder: Path, base: str) -> Path:
+    if not (folder / "config.json").is_file():
+        raise BaseModelError(
+            f"memory.base {base!r}: {folder} holds no config.json; point it at a Hugging Face model folder "
+            "(save_pretrained's output)"
+        )
+    return folder
+
+
+def _cached_copy(url: str, cache_dir: Path, storage_options: dict[str, Any]) -> Path:
+    """The objects under ``url`` in ``cache_dir``, copied again only when their listing changed."""
+    fs, root = fsspec.core.url_to_fs(url, **storage_options)
+    found = fs.find(root, detail=True)
+    if not found:
+        raise BaseModelError(f"memory.base {url!r}: no objects under that URL")
+    listing = sorted(
+        (name[len(root) :].lstrip("/"), info.get("size"), str(info.get("ETag") or info.get("mtime") or ""))
+        for name, info in found.items()
+    )
+    fingerprint = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+    target = cache_dir / hashlib.sha256(url.encode()).hexdigest()[:16]
+    marker = target / SOURCE_FILE
+    if marker.exists() and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
+        return _checked(target, url)
+
+    log.info("copying the base model from %s to %s (%d files)", url, target, len(listing))
+    staging = target.with_name(f".tmp-{target.name}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for relative, _, _ in listing:
+        destination = staging / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        fs.get_file(f"{root.rstrip('/')}/{relative}", str(destination))
+    (staging / SOURCE_FILE).write_text(json.dumps({"url": url, "fingerprint": fingerprint}))
+    _checked(staging, url)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.replace(target)  # a copy becomes visible only when complete
+    return target
+
+
+def _hub_snapshot(repo_id: str, revision: str | None) -> Path:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id=repo_id, revision=revision))
+    except LocalEntryNotFoundError as exc:
+        raise BaseModelError(
+            f"memory.base {repo_id!r} is not in the local Hugging Face cache and the hub cannot be reached "
+            f"(offline: HF_HUB_OFFLINE is set, or no network). Download it where there is a network "
+            f"(`hf download {repo_id}`), or set memory.base to a local folder or an s3:// URL"
+        ) from exc

@@ -1,0 +1,29 @@
+"""Deployments and flow runs on the Prefect API a test talks to (a temporary server or the stack's)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments.runner import RunnerDeployment
+
+
+def deploy_stand_in(stand_in: Any, prefix: str) -> str:
+    """A fresh deployment of the flow ``stand_in``, as FLOW/NAME: a new name per test, so runs one test
+    leaves behind never hold back another."""
+    runner_deployment = stand_in.to_deployment(name=f"{prefix}-{uuid.uuid4().hex[:8]}")
+    assert isinstance(runner_deployment, RunnerDeployment)
+    runner_deployment.apply()
+    return f"{stand_in.name}/{runner_deployment.name}"
+
+
+def runs_of(deployment: str) -> list[FlowRun]:
+    """Every flow run of the deployment FLOW/NAME."""
+    with get_client(sync_client=True) as client:
+        deployment_id = client.read_deployment_by_name(deployment).id
+        return client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
+        )
