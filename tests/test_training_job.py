@@ -5,8 +5,13 @@ from __future__ import annotations
 import fcntl
 import json
 import math
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 import torch
 from mlflow import MlflowClient
@@ -247,3 +252,31 @@ def test_an_adapter_that_learnt_nothing_is_refused(tmp_path, base):
         check_adapter(tmp_path / "missing")
     with pytest.raises(AdapterError, match=r"target_modules \['attn_qkv'\] do not fit this model"):
         add_lora(load_pretrained(base / "init")[0], LoraSettings(target_modules=["attn_qkv"]))
+
+
+def job_processes(job: TrainingJob) -> list[psutil.Process]:
+    """The launcher and workers of ``job``: their command lines name its spec in the checkpoint folder."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        if any(job.checkpoint_dir in part for part in process.info["cmdline"] or []):
+            found.append(process)
+    return found
+
+
+def test_a_caller_sent_sigterm_stops_its_job_with_it(base):
+    """As when a flow run is cancelled: the job, in a process group of its own, must not train on."""
+    job = make_job(base, "terminated", max_steps=10**6, checkpoint_every=10**6)
+    script = (
+        "import sys; from memo_core.memory.job import TrainingJob, launch; "
+        "launch(TrainingJob.model_validate_json(sys.argv[1]))"
+    )
+    caller = subprocess.Popen([sys.executable, "-c", script, job.model_dump_json()])
+    deadline = time.monotonic() + 120
+    while not any("memo_core.memory.worker" in p.cmdline() for p in job_processes(job)):
+        assert time.monotonic() < deadline and caller.poll() is None, "the job never started"
+        time.sleep(0.5)
+
+    caller.send_signal(signal.SIGTERM)
+    assert caller.wait(timeout=90) == 128 + signal.SIGTERM
+    gone, alive = psutil.wait_procs(job_processes(job), timeout=60)
+    assert not alive, [p.cmdline() for p in alive]

@@ -4,7 +4,8 @@ The caller writes a ``TrainingJob`` and ``launch`` starts ``python -m memo_core.
 the DeepSpeed launcher (or torchrun), so one CPU process, one GPU and many GPUs across hosts run the same
 code. The worker's output is streamed line by line to this module's logger (Prefect shows it when
 ``memo_core`` is among its extra loggers); a failed job raises with the tail of that output, and a job that
-diverged raises ``TrainingDiverged``. A job whose checkpoint folder holds a checkpoint resumes from it.
+diverged raises ``TrainingDiverged``. A job whose checkpoint folder holds a checkpoint resumes from it. A
+caller interrupted or sent SIGTERM (a cancelled flow run) stops its job before it goes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -246,17 +249,41 @@ def _run(command: list[str], keep_open: int) -> tuple[int, list[str]]:
     ) as process:
         assert process.stdout is not None
         try:
-            for raw in process.stdout:
-                line = raw.rstrip()
-                tail.append(line)
-                if PROGRESS_MARK in line:
-                    log.info("%s", line.split(PROGRESS_MARK, 1)[1].strip())
-                elif line:
-                    log.log(logging.DEBUG if "[INFO]" in line else logging.INFO, "%s", line)
+            with _terminated_as_exception():
+                for raw in process.stdout:
+                    line = raw.rstrip()
+                    tail.append(line)
+                    if PROGRESS_MARK in line:
+                        log.info("%s", line.split(PROGRESS_MARK, 1)[1].strip())
+                    elif line:
+                        log.log(logging.DEBUG if "[INFO]" in line else logging.INFO, "%s", line)
         except BaseException:  # cancelled or interrupted: stop the job rather than leave it training
             _stop(process)
             raise
         return process.wait(), list(tail)
+
+
+class JobTerminated(SystemExit):
+    """This process was sent SIGTERM while its job ran (a cancelled flow run, a stopped worker)."""
+
+
+@contextlib.contextmanager
+def _terminated_as_exception() -> Iterator[None]:
+    """SIGTERM raises while the job runs, so the job is stopped with its caller: by default SIGTERM ends
+    the process on the spot, and the job, in a process group of its own, would train on unowned. Only the
+    main thread can take signals; elsewhere the handler is left as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise JobTerminated(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _read_result(path: Path, wall: float) -> JobResult:
