@@ -194,6 +194,7 @@ def status(config_path: str | None, as_json: bool) -> None:
                 "mode": version.tags.get("mode"),
                 "gate": version.tags.get("gate"),
                 "approval": version.tags.get("approval"),
+                "notes": _review_notes(version.tags),
                 "metrics": {k: metrics[k] for k in sorted(metrics) if not k.startswith("champion_")},
             }
         )
@@ -210,10 +211,25 @@ def status(config_path: str | None, as_json: bool) -> None:
         scores = ", ".join(
             f"{k}={v:.2f}" for k, v in row["metrics"].items() if k.endswith("_em") and "_em_" not in k
         )
+        notes = "".join(f"  [{note}]" for note in row["notes"])
         click.echo(
             f"{row['version']:>7}  {','.join(row['aliases']) or '-':<20} {row['corpus_version'] or '-':>6}  "
-            f"{row['mode'] or '-':<11} {row['gate'] or '-':<7} {row['approval'] or '-':<9} {scores}"
+            f"{row['mode'] or '-':<11} {row['gate'] or '-':<7} {row['approval'] or '-':<9} {scores}{notes}"
         )
+
+
+def _review_notes(tags: dict[str, str]) -> list[str]:
+    """What a reviewer should know beyond the approval tag: why a version waits or will never serve."""
+    notes = []
+    if tags.get("superseded_by"):
+        notes.append(f"superseded by {tags['superseded_by']}")
+    if tags.get("promotion_refused"):
+        notes.append(f"not promoted: {tags['promotion_refused']}")
+    if tags.get("gate_override"):
+        notes.append(f"gate overridden by {tags['gate_override']}")
+    if tags.get("rolled_back_at"):
+        notes.append(f"rolled back to {tags.get('rolled_back_to', '?')} at {tags['rolled_back_at']}")
+    return notes
 
 
 @main.command()

@@ -106,6 +106,8 @@ def test_promote_flow_promotes_the_newest_approved_version_and_moves_previous(
     assert registry.get(second).tags["superseded_by"] == third
     again = promote(config_path=config_path)
     assert (again["promoted"], again["champion"]) == (None, third)
+    code, output = memo("status", "--config", config_path)
+    assert code == 0 and f"[superseded by {third}]" in output.splitlines()[int(second)], output
 
 
 def test_promote_flow_refuses_a_rejected_version_even_when_approved_later(
