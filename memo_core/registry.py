@@ -12,17 +12,14 @@ from __future__ import annotations
 import getpass
 import importlib.metadata
 import logging
-import posixpath
 import random
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
@@ -31,7 +28,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import Model, infer_signature
 
 from memo_core.pyfunc import MemoryPyfunc
-from memo_core.reflections import Reflection, load_reflections, to_jsonl
+from memo_core.reflections import Reflection, to_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +87,12 @@ def _git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def reflection_sample(uri: str, size: int = REFLECTION_SAMPLE_SIZE, seed: int = 0) -> list[Reflection]:
+def reflection_sample(
+    reflections: Sequence[Reflection], size: int = REFLECTION_SAMPLE_SIZE, seed: int = 0
+) -> list[Reflection]:
     """``size`` rows spread over the whole set (not just its first document), in the set's order."""
-    fs, path = fsspec.core.url_to_fs(uri)
-    with tempfile.TemporaryDirectory() as tmp:
-        local = Path(tmp) / posixpath.basename(path)
-        try:
-            fs.get(path, str(local))
-        except (OSError, ValueError) as exc:
-            raise RegistryError(
-                f"cannot read the reflection set {uri} to log its sample: {exc}; fix access to the store "
-                "and register again (the trained checkpoint is reused)"
-            ) from exc
-        rows = load_reflections(local)
-    picked = sorted(random.Random(seed).sample(range(len(rows)), min(size, len(rows))))
-    return [rows[i] for i in picked]
+    picked = sorted(random.Random(seed).sample(range(len(reflections)), min(size, len(reflections))))
+    return [reflections[i] for i in picked]
 
 
 def _now() -> str:
@@ -132,14 +120,14 @@ class MemoRegistry:
         tags: dict[str, str],
         reports: dict[str, str],
         sample_questions: list[str],
+        reflections: Sequence[Reflection] = (),
     ) -> ModelVersion:
         """Log a run with everything a reviewer needs, register its model and point ``candidate`` at it.
 
-        With a ``reflection_set`` tag, a sample of that set is logged as ``reflections/sample.jsonl`` so a
-        reviewer reads what the model was taught without opening the store.
+        A sample of ``reflections`` (the set it was trained on) is logged as ``reflections/sample.jsonl``, so
+        a reviewer reads what the model was taught without opening the store.
         """
         tags = {"code_version": code_version(), **tags}
-        sample = reflection_sample(tags["reflection_set"]) if tags.get("reflection_set") else None
         if self.client.get_experiment_by_name(self.experiment) is None:
             self.client.create_experiment(self.experiment, artifact_location=self.artifact_root)
         mlflow.set_experiment(self.experiment)
@@ -149,8 +137,9 @@ class MemoRegistry:
             mlflow.set_tags(tags)
             for name, text in reports.items():
                 mlflow.log_text(text, f"report/{name}")
-            if sample is not None:
-                mlflow.log_text(to_jsonl(sample).decode("utf-8"), REFLECTION_SAMPLE_ARTIFACT)
+            if reflections:
+                sample = to_jsonl(reflection_sample(reflections)).decode("utf-8")
+                mlflow.log_text(sample, REFLECTION_SAMPLE_ARTIFACT)
             example = pd.DataFrame({"question": sample_questions[:3]})
             model_info = mlflow.pyfunc.log_model(
                 name="memory",

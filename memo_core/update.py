@@ -814,6 +814,7 @@ def register_candidate(
         tags=tags,
         reports={"report.md": render_report(plan, report), "report.json": json.dumps(report, indent=2)},
         sample_questions=[s["question"] for s in report["suites"]["new_knowledge"]["samples"]],
+        reflections=read_reflection_set(store, reflection_key),
     )
     _log_scores_plot(store, registry, report_key, str(version.run_id))
     return str(version.version)

@@ -18,7 +18,7 @@ import pytest
 
 from memo_core.memory.model import MemoryModel, OfflineModelSpec, build_offline_model, train_tokenizer
 from memo_core.memory.training import Example, TrainingConfig, train
-from memo_core.reflections import Reflection, save_reflections
+from memo_core.reflections import Reflection, load_reflections, save_reflections
 from memo_core.registry import MemoRegistry, code_version
 
 pytestmark = pytest.mark.slow
@@ -86,6 +86,7 @@ def registered(tmp_path_factory: pytest.TempPathFactory, checkpoint: Path) -> tu
         },
         reports={"report.md": "# report\n", "report.json": "{}"},
         sample_questions=QUESTIONS,
+        reflections=load_reflections(reflection_set),
     )
     registry.approve(version.version, reviewer="ana")
     return registry, str(version.version)
