@@ -146,6 +146,18 @@ def test_two_cpu_processes_match_one_process_on_the_same_global_batch(base, one_
     assert relative_difference(weights(job), weights(reference_job)) < DP_TOLERANCE
 
 
+def test_the_fused_loss_trains_the_model_as_the_full_logits_do(base, one_process):
+    reference_job, reference = one_process
+    assert reference.fused_loss
+    job = make_job(base, "full-logits", fused_loss=False)
+    result = launch(job, num_processes=1)
+
+    assert not result.fused_loss
+    for (step, loss), (ref_step, ref_loss) in zip(result.losses, reference.losses, strict=True):
+        assert step == ref_step and loss == pytest.approx(ref_loss, rel=DP_TOLERANCE)
+    assert relative_difference(weights(job), weights(reference_job)) < DP_TOLERANCE
+
+
 def test_a_killed_job_resumes_from_its_last_checkpoint(base, one_process):
     reference_job, reference = one_process
     job = make_job(base, "killed", fail_after_step=70)  # SIGKILL after step 70; the last checkpoint is 60

@@ -60,6 +60,11 @@ class TrainingJob(BaseModel):
     compile: bool = Field(
         False, description="compile the model with torch.compile (DeepSpeed's engine.compile)"
     )
+    fused_loss: bool = Field(
+        True,
+        description="compute the output layer and loss on answer positions only, a chunk at a time "
+        "(memo_core.memory.loss); off, the loss comes from the whole batch's logits",
+    )
     lora: LoraSettings | None = Field(None, description="train a LoRA adapter instead of every weight")
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
@@ -91,6 +96,7 @@ class JobResult:
     peak_memory_mb: float  # rank 0: peak GPU memory allocated by torch, or peak resident memory on CPU
     trainable_parameters: int  # every weight, or with LoRA the adapters' alone
     adapter: dict[str, Any] | None  # with LoRA: what the saved adapter holds, and whether it was merged
+    fused_loss: bool  # the fused loss ran (not turned off, and the model's own logits agreed with it)
 
     @property
     def tokens_per_second(self) -> float:
@@ -302,6 +308,7 @@ def _read_result(path: Path, wall: float) -> JobResult:
         peak_memory_mb=float(data["peak_memory_mb"]),
         trainable_parameters=int(data["trainable_parameters"]),
         adapter=data["adapter"],
+        fused_loss=bool(data["fused_loss"]),
     )
 
 

@@ -2,8 +2,9 @@
 
 Started by the DeepSpeed launcher or torchrun (see ``memo_core.memory.job``), once per CPU process or GPU,
 on one host or many. Read top to bottom: set up the process group, encode the examples exactly as the
-in-process trainer does (chat template, loss on answer tokens only), build the DeepSpeed engine, resume from
-the latest checkpoint, train with each rank taking its share of every global batch, save the model.
+in-process trainer does (chat template, loss on answer tokens only), build the DeepSpeed engine around the
+model and its loss (``memo_core.memory.loss``: the output layer runs on answer positions alone), resume
+from the latest checkpoint, train with each rank taking its share of every global batch, save the model.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 import transformers
 
 from memo_core.memory.adapters import add_lora, save_trained
@@ -37,6 +37,7 @@ from memo_core.memory.job import (
     read_examples,
     read_job_spec,
 )
+from memo_core.memory.loss import AnswerLoss, fused_loss_matches
 from memo_core.memory.model import load_pretrained
 from memo_core.memory.training import IGNORE, batch_schedule, collate, encode, one_cycle, total_steps
 
@@ -138,12 +139,20 @@ def main(spec_path: str) -> int:
     trainable = [p for p in model.parameters() if p.requires_grad]  # with LoRA, the adapters alone
     optimizer = torch.optim.AdamW(trainable, lr=job.learning_rate, weight_decay=job.weight_decay)
     engine, _, _, _ = deepspeed.initialize(
-        model=model,
+        model=AnswerLoss(model, fused=job.fused_loss),  # its forward pass returns the loss to minimise
         optimizer=optimizer,
         lr_scheduler=lambda opt: one_cycle(opt, job.learning_rate, steps, job.warmup_ratio),
         config=config,
     )
 
+    if engine.module.fused:  # the model is in its training dtype and place now: check the fused loss there
+        inputs, targets = model_inputs(collate([encoded[0]], tokenizer.pad_token_id), engine.device)
+        matches = fused_loss_matches(engine.module.model, inputs["input_ids"], targets)
+        agreed = torch.tensor(int(matches), device=engine.device)  # NCCL reduces GPU tensors only
+        dist.all_reduce(agreed, op=dist.ReduceOp.MIN)  # every rank takes the same path
+        if not agreed:
+            engine.module.fused = False
+            say("this model's logits are not its output layer's alone: the loss uses the full logits")
     if job.compile:
         engine.compile()  # torch.compile: fewer, fused kernels; pays off on GPUs with fixed-length batches
 
@@ -163,9 +172,10 @@ def main(spec_path: str) -> int:
         say(f"resuming from the checkpoint of step {start}")
     log_metrics = _mlflow_logger(job) if rank == 0 else None
     zero = config.get("zero_optimization", {}).get("stage", 0)
+    precision, where = ("bf16" if config["bf16"]["enabled"] else "fp32"), ("GPU" if cuda else "CPU")
     say(
         f"{len(encoded)} examples, {steps} steps of {job.batch_size} examples over {world} process(es), "
-        f"{'bf16' if config['bf16']['enabled'] else 'fp32'} on {'GPU' if cuda else 'CPU'}, ZeRO stage {zero}"
+        f"{precision} on {where}, ZeRO stage {zero}, {'fused' if engine.module.fused else 'full-logits'} loss"
     )
 
     # -- train --------------------------------------------------------------------------------------------
@@ -181,10 +191,7 @@ def main(spec_path: str) -> int:
         total = torch.zeros((), device=engine.device)
         for micro_rows in split(split(rows, world)[rank], accumulation):
             inputs, targets = model_inputs(collate(micro_rows, tokenizer.pad_token_id), engine.device)
-            logits = engine(**inputs).logits
-            loss_sum = F.cross_entropy(
-                logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE, reduction="sum"
-            )
+            loss_sum = engine(targets=targets, **inputs)
             engine.backward(loss_sum * world / answer_tokens, scale_wrt_gas=False)
             engine.step()  # updates the weights at the last micro-batch only
             total += loss_sum.detach()
@@ -217,9 +224,9 @@ def main(spec_path: str) -> int:
         out = Path(job.output_dir)
         adapter: dict[str, Any] | None = None
         if job.lora:
-            adapter = save_trained(engine.module, tokenizer, out, job.lora.merge, encoded[0][0])
+            adapter = save_trained(engine.module.model, tokenizer, out, job.lora.merge, encoded[0][0])
         else:
-            engine.module.to(torch.float32).save_pretrained(out)
+            engine.module.model.to(torch.float32).save_pretrained(out)
             tokenizer.save_pretrained(out)
         result = {
             "steps": steps,
@@ -234,6 +241,7 @@ def main(spec_path: str) -> int:
             "peak_memory_mb": round(_peak_memory_bytes(cuda) / 2**20, 1),
             "trainable_parameters": sum(p.numel() for p in trainable),
             "adapter": adapter,
+            "fused_loss": engine.module.fused,
         }
         (out / RESULT_FILE).write_text(json.dumps(result, indent=2))
         say(f"saved the trained model to {out}")
