@@ -107,3 +107,19 @@ def test_lora_on_the_output_layer_takes_the_full_logits_and_lora_elsewhere_the_f
     assert full_grads.keys() == fused_grads.keys() and all("lora_" in n for n in full_grads)
     for name, grad in full_grads.items():
         torch.testing.assert_close(fused_grads[name], grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_in_bf16_as_on_gpus_the_fused_loss_agrees_and_keeps_the_dtypes():
+    model = llama(tie=True).to(torch.bfloat16)
+    full, full_grads = loss_and_grads(model, fused=False)
+    fused, fused_grads = loss_and_grads(model, fused=True)
+    assert fused_loss_matches(model, *batch())
+    assert fused == pytest.approx(full, rel=1e-3)
+    for name, grad in full_grads.items():
+        assert fused_grads[name].dtype == torch.bfloat16
+        assert (
+            torch.nn.functional.cosine_similarity(
+                fused_grads[name].flatten().float(), grad.flatten().float(), dim=0
+            )
+            > 0.999
+        ), name
