@@ -11,7 +11,7 @@ ZeRO-2 from infra/deepspeed/zero2.json), not from a separate loop.
   24 layers, hidden 896, 14 heads, 2 key-value heads, vocabulary 151,936, tied embeddings) on examples of
   exactly ``--seq-len`` tokens (``--data fixed``, 512), bf16, ZeRO-2, one process per GPU.
 - Any other pairing runs too (the Qwen2 shape on CPU, or on the corpus's reflections) and is written under
-  its own key, such as ``cpu-qwen2-0.5b-corpus``; runs with ``--full-logits`` add ``-full-logits`` to it.
+  its own key, such as ``cpu-qwen2-0.5b-corpus``; ``--full-logits`` and ``--compile`` add their names to it.
 
 Throughput is steady state: tokens between the first and the last logged step over the time between them,
 so start-up (allocation, kernel selection) is left out; the launch's wall time is reported beside it. Peak
@@ -334,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     standard = (device, model, args.data) in {("cpu", "offline", "corpus"), ("gpu", "qwen2-0.5b", "fixed")}
     key = device if standard else f"{device}-{model}-{args.data}"
-    key += "-full-logits" if args.full_logits else ""
+    key += ("-full-logits" if args.full_logits else "") + ("-compile" if args.compile else "")
     results[key] = {
         "command": " ".join(["python bench/train_throughput.py", *(sys.argv[1:] if argv is None else argv)]),
         "created_at": results["created_at"],
