@@ -91,13 +91,6 @@ def flops_per_token(
     return 6 * (parameters - output_params * (1 - output_share)) + 12 * layers * hidden * seq_len
 
 
-def answer_share(tokenizer: Any, examples: Sequence[Example]) -> float:
-    """The share of tokens that are trained (answer tokens), the positions the fused loss computes."""
-    encoded = [encode(tokenizer, e) for e in examples]
-    answer = sum(label != IGNORE for _, labels in encoded for label in labels)
-    return answer / sum(len(ids) for ids, _ in encoded)
-
-
 def run_job(
     model_dir: Path, examples: list[Example], work: Path, processes: int, micro: int | None, args: Any
 ) -> JobResult:
@@ -207,7 +200,7 @@ def runs(device: str, model_name: str, args: Any, work: Path) -> list[dict[str, 
     model_dir = work / model_name
     model.save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
-    output = model.get_output_embeddings()
+    output_params = model.get_output_embeddings().weight.numel()
     shape = model.config
     del model
 
@@ -217,9 +210,10 @@ def runs(device: str, model_name: str, args: Any, work: Path) -> list[dict[str, 
         peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
         if peak is None:
             raise SystemExit(f"no dense bf16 peak known for {name!r}; pass --peak-tflops")
-    lengths = [len(encode(tokenizer, e)[0]) for e in examples]
-    mean_length = sum(lengths) / len(lengths)
-    share = answer_share(tokenizer, examples)
+    encoded = [encode(tokenizer, e) for e in examples]
+    mean_length = sum(len(ids) for ids, _ in encoded) / len(encoded)
+    # The share of tokens that are trained (answer tokens): the positions the fused loss computes.
+    share = sum(label != IGNORE for _, labels in encoded for label in labels) / (mean_length * len(encoded))
     common = {
         "device": f"{processes[0]}x {name}" if device == "gpu" else "cpu",
         "model": f"{described} ({parameters / 1e6:.1f}M parameters)",
@@ -239,7 +233,7 @@ def runs(device: str, model_name: str, args: Any, work: Path) -> list[dict[str, 
                     shape.num_hidden_layers,
                     shape.hidden_size,
                     mean_length,
-                    output_params=output.weight.numel(),
+                    output_params=output_params,
                     output_share=share if row["fused_loss"] else 1.0,
                 )
                 achieved = per_token * row["tokens_per_second"]

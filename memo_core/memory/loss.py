@@ -50,19 +50,16 @@ class _LinearCrossEntropy(torch.autograd.Function):
                     grad_hidden[start : start + chunk] = g @ weight
                 if grad_weight is not None:
                     grad_weight += (g.T @ h).float()
-        ctx.save_for_backward(
-            grad_hidden if grad_hidden is not None else hidden.new_empty(0),
-            grad_weight if grad_weight is not None else weight.new_empty(0),
-        )
-        ctx.weight_dtype = weight.dtype
+        # Neither is an input or output, so they are kept on ctx rather than through save_for_backward.
+        ctx.grad_hidden, ctx.grad_weight, ctx.weight_dtype = grad_hidden, grad_weight, weight.dtype
         return total
 
     @staticmethod
     def backward(ctx: Any, grad_total: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        grad_hidden, grad_weight = ctx.saved_tensors
+        grad_hidden, grad_weight = ctx.grad_hidden, ctx.grad_weight
         return (
-            grad_hidden * grad_total.to(grad_hidden.dtype) if ctx.needs_input_grad[0] else None,
-            (grad_weight * grad_total).to(ctx.weight_dtype) if ctx.needs_input_grad[1] else None,
+            None if grad_hidden is None else grad_hidden * grad_total.to(grad_hidden.dtype),
+            None if grad_weight is None else (grad_weight * grad_total).to(ctx.weight_dtype),
             None,
         )
 
@@ -104,11 +101,9 @@ class AnswerLoss(nn.Module):
         self, input_ids: torch.Tensor, targets: torch.Tensor, attention_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
         if self.fused:
-            decoder: Any = self.model.get_decoder()  # type: ignore[operator]
-            hidden = decoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            weight = output_weight(self.model)
-            assert weight is not None  # checked when fused was set
-            return linear_cross_entropy(hidden, weight, targets)
+            model: Any = self.model
+            hidden = model.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return linear_cross_entropy(hidden, model.get_output_embeddings().weight, targets)
         logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
         return F.cross_entropy(
             logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE, reduction="sum"
