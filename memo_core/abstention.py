@@ -2,8 +2,8 @@
 
 A memory trained only on what the corpus states answers every question with something it learnt, and so
 invents. Mixing in questions shaped like the real ones but about invented names, with the answer
-``ABSTAIN_ANSWER``, teaches it to abstain instead; an evaluation suite built the same way (other names)
-measures how often it does.
+``ABSTAIN_ANSWER``, teaches it to abstain instead; an evaluation suite built the same way (another seed, so
+other invented names) measures how often it does.
 """
 
 from __future__ import annotations

@@ -99,6 +99,14 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _gate_failure(version: ModelVersion) -> str | None:
+    """What a failed gate says of ``version`` unless a reviewer overrode it, else None."""
+    tags = version.tags
+    if tags.get("gate") != "failed" or tags.get("gate_override"):
+        return None
+    return f"version {version.version} failed its gate ({tags.get('gate_failures') or 'see report'})"
+
+
 class MemoRegistry:
     def __init__(
         self, tracking_uri: str, model_name: str, experiment: str, cache_dir: str | Path, artifact_root: str
@@ -149,10 +157,9 @@ class MemoRegistry:
                 input_example=example,
                 pip_requirements=["memo", "mlflow", "torch", "transformers", "pandas"],
             )
-        version = mlflow.register_model(model_info.model_uri, self.model_name, tags=tags)
-        for key, value in tags.items():
-            self.client.set_model_version_tag(self.model_name, version.version, key, value)
-        self._tag(version.version, approval=PENDING)
+        version = mlflow.register_model(
+            model_info.model_uri, self.model_name, tags={**tags, "approval": PENDING}
+        )
         self.client.set_registered_model_alias(self.model_name, CANDIDATE, version.version)
         log.info("registered %s version %s (run %s)", self.model_name, version.version, run.info.run_id)
         return self.client.get_model_version(self.model_name, version.version)
@@ -178,11 +185,13 @@ class MemoRegistry:
     def versions(self) -> list[ModelVersion]:
         try:
             found = self.client.search_model_versions(f"name='{self.model_name}'")
+            aliases = self.client.get_registered_model(self.model_name).aliases
         except MlflowException:
             return []
-        # Search results carry no aliases; fetch each version whole.
-        numbers = sorted(int(v.version) for v in found)
-        return [self.client.get_model_version(self.model_name, str(n)) for n in numbers]
+        # Search results carry no aliases; the registered model holds them all.
+        for version in found:
+            version.aliases = sorted(a for a, n in aliases.items() if str(n) == str(version.version))
+        return sorted(found, key=lambda v: int(v.version))
 
     # Review -------------------------------------------------------------------------------------------
 
@@ -194,10 +203,10 @@ class MemoRegistry:
         tags = version.tags
         if tags.get("rejected_at") or tags.get("approval") == REJECTED:
             raise RegistryError(f"{self._rejection(version)}; a rejected version stays rejected")
-        if tags.get("gate") == "failed" and not override_gate and not tags.get("gate_override"):
+        gate = _gate_failure(version)
+        if gate and not override_gate:
             raise RegistryError(
-                f"version {version.version} failed its gate ({tags.get('gate_failures') or 'see report'}); "
-                "approve with --override-gate to promote it anyway (the override is recorded)"
+                f"{gate}; approve with --override-gate to promote it anyway (the override is recorded)"
             )
         reviewer = reviewer or getpass.getuser()
         self._tag(version.version, approval=APPROVED, approved_by=reviewer, approved_at=_now())
@@ -233,10 +242,10 @@ class MemoRegistry:
                 f"a reviewer sets the tag approval={APPROVED} in the MLflow UI or runs "
                 f"`memo approve {version.version}`"
             )
-        if tags.get("gate") == "failed" and not tags.get("gate_override"):
+        gate = _gate_failure(version)
+        if gate:
             return (
-                f"version {version.version} failed its gate ({tags.get('gate_failures') or 'see report'}); "
-                "a reviewer who accepts that sets the tag gate_override=<their name> on it "
+                f"{gate}; a reviewer who accepts that sets the tag gate_override=<their name> on it "
                 f"(or runs `memo approve {version.version} --override-gate`)"
             )
         return None
@@ -276,14 +285,7 @@ class MemoRegistry:
         ``promotion_refused`` tag; one carrying ``rejected_at`` is set back to approval=rejected.
         """
         champion = self.find(CHAMPION)
-        waiting = [
-            v
-            for v in reversed(self.versions())
-            if v.tags.get("approval") == APPROVED
-            and not v.tags.get("promoted_at")
-            and not v.tags.get("superseded_by")
-            and CHAMPION not in v.aliases
-        ]
+        waiting = self._waiting()[::-1]
         refused: list[Refusal] = []
         promotable: list[ModelVersion] = []
         for version in waiting:
@@ -303,7 +305,7 @@ class MemoRegistry:
                 previous=str(previous.version) if previous else None,
             )
             if champion is not None:
-                result.superseded = self._supersede(champion, waiting)
+                result.superseded = self._supersede(str(champion.version), waiting)
         result.refused = refused
         return result
 
@@ -333,27 +335,29 @@ class MemoRegistry:
         if version.tags.get("promotion_refused"):
             self.client.delete_model_version_tag(self.model_name, number, "promotion_refused")
         log.info("%s version %s is champion (approved by %s)", self.model_name, number, approved_by)
-        waiting = [
-            v
-            for v in self.versions()
-            if v.tags.get("approval") == APPROVED
-            and not v.tags.get("promoted_at")
-            and not v.tags.get("superseded_by")
-        ]
         return PromotionResult(
             promoted=number,
             champion=number,
             previous=str(current.version) if current else None,
             approved_by=approved_by,
-            superseded=self._supersede(self.get(number), waiting),
+            superseded=self._supersede(number, self._waiting()),
         )
 
-    def _supersede(self, champion: ModelVersion, waiting: Sequence[ModelVersion]) -> list[str]:
-        older = [
-            v for v in waiting if int(v.version) < int(champion.version) and not v.tags.get("rejected_at")
+    def _waiting(self) -> list[ModelVersion]:
+        """Approved versions, oldest first, that were never champion and were not superseded."""
+        return [
+            v
+            for v in self.versions()
+            if v.tags.get("approval") == APPROVED
+            and not v.tags.get("promoted_at")
+            and not v.tags.get("superseded_by")
+            and CHAMPION not in v.aliases
         ]
+
+    def _supersede(self, champion: str, waiting: Sequence[ModelVersion]) -> list[str]:
+        older = [v for v in waiting if int(v.version) < int(champion) and not v.tags.get("rejected_at")]
         for version in older:
-            self._tag(version.version, superseded_by=str(champion.version))
+            self._tag(version.version, superseded_by=champion)
         return [str(v.version) for v in older]
 
     def rollback(self, reviewer: str | None = None, reason: str | None = None) -> ModelVersion:

@@ -33,6 +33,10 @@ class ArtifactStore:
         """The store's own path for ``key`` (a local path on disk, a bucket path on S3)."""
         return posixpath.join(self.root, key)
 
+    def uri(self, key: str) -> str:
+        """The address of ``key`` outside the store (``s3://bucket/...`` on S3), for reports and tags."""
+        return posixpath.join(self.url, key)
+
     def local_path(self, key: str) -> Path:
         """A local path for ``key``; only for stores on local disk (torch reads checkpoints from disk)."""
         if not self.is_local:

@@ -793,7 +793,7 @@ def register_candidate(
         "candidate_id": plan.candidate_id,
         "corpus_version": str(plan.corpus_version),
         "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
-        "reflection_set": posixpath.join(store.url, reflection_key),  # a URI: s3://... on S3
+        "reflection_set": store.uri(reflection_key),
         "parent_version": plan.parent_version or "",
         "mode": plan.mode,
         "gate": "passed" if report["gate"]["passed"] else "failed",
@@ -842,5 +842,5 @@ def report_markdown(config: MemoConfig, plan: UpdatePlan, report_key: str | None
     markdown = render_report(plan, store.read_json(report_key), version)
     plot = scores_plot_key(report_key)
     if store.exists(plot):
-        markdown += f"\nScores across versions: `{store.path(plot)}`\n"
+        markdown += f"\nScores across versions: `{store.uri(plot)}`\n"
     return markdown

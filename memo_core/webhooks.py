@@ -22,12 +22,12 @@ from typing import Any, Final
 
 from mlflow import MlflowClient
 from mlflow.entities.webhook import Webhook
+from mlflow.webhooks.constants import WEBHOOK_DELIVERY_ID_HEADER as DELIVERY_ID_HEADER
+from mlflow.webhooks.constants import WEBHOOK_SIGNATURE_HEADER as SIGNATURE_HEADER
+from mlflow.webhooks.constants import WEBHOOK_TIMESTAMP_HEADER as TIMESTAMP_HEADER
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-MLflow-Signature"
-TIMESTAMP_HEADER = "X-MLflow-Timestamp"
-DELIVERY_ID_HEADER = "X-MLflow-Delivery-Id"
 TAG_SET_EVENT: Final = "model_version_tag.set"
 WEBHOOK_NAME = "memo-approvals"
 # The Standard Webhooks tolerance: wide enough for MLflow's retries with backoff, too short to replay.
