@@ -183,13 +183,6 @@ class Settings:
         return TrainingConfig(batch_size=self.batch_size, warmup_ratio=self.warmup_ratio, log_every=10**9)
 
 
-def strategy_examples(update: Update, settings: Settings, seed: int) -> tuple[list[Example], float]:
-    """The examples of an incremental run and the epochs to pass over them, by memo's own replay rule."""
-    return incremental_examples(
-        update.new, update.kept, settings.replay_ratio, settings.incremental_epochs, settings.sampling, seed
-    )
-
-
 @dataclass
 class Trained:
     model: PreTrainedModel
@@ -229,7 +222,10 @@ def train_strategy(
     lr = settings.incremental_learning_rate
     if strategy == "naive":
         return fit(model, tokenizer, update.new, settings, lr, settings.incremental_epochs, seed)
-    examples, epochs = strategy_examples(update, settings, seed)
+    # The examples of an incremental run and the epochs to pass over them, by memo's own replay rule.
+    examples, epochs = incremental_examples(
+        update.new, update.kept, settings.replay_ratio, settings.incremental_epochs, settings.sampling, seed
+    )
     return fit(model, tokenizer, examples, settings, lr, epochs, seed)
 
 

@@ -92,9 +92,8 @@ def flops_per_token(
 
 
 def run_job(
-    model_dir: Path, examples: list[Example], work: Path, processes: int, micro: int | None, args: Any
+    model_dir: Path, examples_file: Path, work: Path, processes: int, micro: int | None, args: Any
 ) -> JobResult:
-    examples_file = write_examples(examples, work / "examples.jsonl")
     name = f"{processes}-{micro or 'auto'}"
     job = TrainingJob(
         model_dir=str(model_dir),
@@ -116,7 +115,7 @@ def run_job(
 
 
 def run_row(
-    model_dir: Path, examples: list[Example], work: Path, processes: int, micro: int | None, args: Any
+    model_dir: Path, examples_file: Path, work: Path, processes: int, micro: int | None, args: Any
 ) -> dict[str, Any]:
     """One launch of the job as a row of figures; a launch that fails (out of memory, say) is a row that
     says why, so one setting too large does not lose the others' figures."""
@@ -127,7 +126,7 @@ def run_row(
         "compile": args.compile,
     }
     try:
-        result = run_job(model_dir, examples, work, processes, micro, args)
+        result = run_job(model_dir, examples_file, work, processes, micro, args)
     except TrainingJobFailed as exc:
         lines = [line for line in str(exc).splitlines() if "Error" in line or "error" in line]
         return row | {"error": (lines[-1] if lines else str(exc).splitlines()[0])[:300]}
@@ -182,6 +181,7 @@ def runs(device: str, model_name: str, args: Any, work: Path) -> list[dict[str, 
         examples, tokenizer = corpus_data()
     else:
         examples, tokenizer = fixed_length_data(args.steps * args.batch_size, args.seq_len)
+    examples_file = write_examples(examples, work / "examples.jsonl")
     model: transformers.PreTrainedModel
     if model_name == "offline":
         model = build_offline_model(tokenizer, OfflineModelSpec(), seed=0)
@@ -226,7 +226,7 @@ def runs(device: str, model_name: str, args: Any, work: Path) -> list[dict[str, 
     rows = []
     for count in processes:
         for micro in args.micro_batch_sizes:
-            row = common | run_row(model_dir, examples, work / f"{count}-{micro}", count, micro, args)
+            row = common | run_row(model_dir, examples_file, work / f"{count}-{micro}", count, micro, args)
             if peak is not None and "error" not in row:
                 per_token = flops_per_token(
                     parameters,
@@ -268,7 +268,7 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
-    parser.add_argument("--steps", type=int, default=None, help="optimiser steps per run (cpu 60, gpu 60)")
+    parser.add_argument("--steps", type=int, default=60, help="optimiser steps per run")
     parser.add_argument("--batch-size", type=int, default=32, help="global batch, examples per step")
     parser.add_argument(
         "--model",
@@ -304,7 +304,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     model = ("qwen2-0.5b" if device == "gpu" else "offline") if args.model == "auto" else args.model
     if device == "gpu" and model == "offline":
         raise SystemExit("--device gpu measures the Qwen2-0.5B shape; the offline model is a CPU figure")
-    args.steps = args.steps or 60
     if args.micro_batch_size is None:
         args.micro_batch_sizes = [16] if model == "qwen2-0.5b" else [None]
     else:

@@ -81,14 +81,19 @@ start() {
   set +m
 }
 
+# Say that process NAME exited, with the end of its log.
+report_exit() {
+  echo "$1 exited; the end of $DIR/logs/$1.log:" >&2
+  tail -n 30 "$DIR/logs/$1.log" >&2
+}
+
 # Wait until URL answers, or fail naming the process that did not come up.
 wait_for() {
   local name=$1 url=$2
   for _ in $(seq 600); do
     curl -sf -o /dev/null "$url" && return 0
     if ! kill -0 "$(cat "$DIR/$name.pid")" 2>/dev/null; then
-      echo "$name exited; the end of $DIR/logs/$name.log:" >&2
-      tail -n 30 "$DIR/logs/$name.log" >&2
+      report_exit "$name"
       return 1
     fi
     sleep 0.5
@@ -131,9 +136,7 @@ while true; do
   for pidfile in "$DIR"/*.pid; do
     [ "$pidfile" = "$DIR/stack.pid" ] && continue
     if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-      name=$(basename "$pidfile" .pid)
-      echo "$name exited; the end of $DIR/logs/$name.log:" >&2
-      tail -n 30 "$DIR/logs/$name.log" >&2
+      report_exit "$(basename "$pidfile" .pid)"
       exit 1
     fi
   done

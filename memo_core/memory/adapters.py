@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
+from peft.utils import SAFETENSORS_WEIGHTS_NAME
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 ADAPTER_DIR = "adapter"  # merged layout: the adapter, for the record
 BASE_DIR = "base"  # unmerged layout: the weights the adapter applies to
-ADAPTER_CONFIG = "adapter_config.json"
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
 MERGE_TOLERANCE = (
     1e-3  # largest logit difference between adapter and merged model (fp32) before it is an error
 )
@@ -53,7 +52,7 @@ def add_lora(model: PreTrainedModel, settings: LoraSettings) -> PeftModel:
 def check_adapter(folder: Path) -> dict[str, Any]:
     """What the saved adapter holds; raises unless it has weights and its B matrices moved from zero (PEFT
     starts them at zero, so an adapter whose B is still zero changes nothing)."""
-    weights = folder / ADAPTER_WEIGHTS
+    weights = folder / SAFETENSORS_WEIGHTS_NAME
     if not weights.is_file():
         raise AdapterError(f"no adapter was saved: {weights} is missing")
     tensors = load_file(weights)

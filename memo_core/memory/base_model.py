@@ -76,10 +76,13 @@ def _cached_copy(url: str, cache_dir: Path, storage_options: dict[str, Any]) -> 
     staging = target.with_name(f".tmp-{target.name}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    for relative, _, _ in listing:
-        destination = staging / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        fs.get_file(f"{root.rstrip('/')}/{relative}", str(destination))
+    relatives = [relative for relative, _, _ in listing]
+    for relative in relatives:  # fsspec's local filesystem does not create parent folders on get
+        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+    fs.get(
+        [f"{root.rstrip('/')}/{relative}" for relative in relatives],
+        [str(staging / relative) for relative in relatives],
+    )
     (staging / SOURCE_FILE).write_text(json.dumps({"url": url, "fingerprint": fingerprint}))
     _checked(staging, url)
     shutil.rmtree(target, ignore_errors=True)

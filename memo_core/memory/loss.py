@@ -70,6 +70,8 @@ def linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, targets: to
     ``IGNORE``; ``hidden`` is (..., d), ``targets`` the matching (...)."""
     keep = targets.reshape(-1) != IGNORE
     selected = hidden.reshape(-1, hidden.shape[-1])[keep]
+    if not torch.is_grad_enabled():  # needs_input_grad ignores grad mode: detached, no gradients are built
+        selected, weight = selected.detach(), weight.detach()
     loss: torch.Tensor = _LinearCrossEntropy.apply(selected, weight, targets.reshape(-1)[keep])
     return loss
 

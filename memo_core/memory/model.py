@@ -25,8 +25,6 @@ from transformers import (
 )
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from memo_core.memory.adapters import ADAPTER_CONFIG, load_unmerged
-
 log = logging.getLogger(__name__)
 
 PAD, USER, ASSISTANT, END = "<|pad|>", "<|user|>", "<|assistant|>", "<|end|>"
@@ -114,7 +112,11 @@ def load_pretrained(path: str | Path) -> tuple[PreTrainedModel, PreTrainedTokeni
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if (Path(path) / ADAPTER_CONFIG).exists():  # an unmerged LoRA candidate: adapter over base/
+    from peft.utils import CONFIG_NAME  # not at module level: importing peft is slow
+
+    if (Path(path) / CONFIG_NAME).exists():  # an unmerged LoRA candidate: adapter over base/
+        from memo_core.memory.adapters import load_unmerged
+
         return load_unmerged(Path(path)), tokenizer
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
     return model, tokenizer

@@ -22,6 +22,7 @@ from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from memo_core.memory.model import prompt_ids
+from memo_core.replay import ReplaySampling
 
 log = logging.getLogger(__name__)
 IGNORE = -100
@@ -79,7 +80,7 @@ class TrainingConfig(BaseModel):
     replay_ratio: float = Field(
         1.5, ge=0, description="replayed earlier examples per new example in every pass (incremental)"
     )
-    replay_sampling: Literal["rotating", "fixed"] = Field(
+    replay_sampling: ReplaySampling = Field(
         "rotating",
         description="rotating: each pass rehearses other earlier examples, walking through all of them; "
         "fixed: one sample, rehearsed in every pass",
