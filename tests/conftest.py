@@ -1,9 +1,11 @@
-"""Shared test set-up: never reach a model hub, keep Prefect and MLflow quiet and local; an S3 server."""
+"""Shared test set-up: never reach a model hub, keep Prefect and MLflow quiet and local; an S3 server; a
+tiny untrained checkpoint to register."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from s3_server import start_server
@@ -22,3 +24,18 @@ def endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny untrained memory model and its tokenizer, saved as a checkpoint folder: what the registry
+    tests register (they never look at its answers)."""
+    # imported here: torch and transformers load only for the tests that use the checkpoint
+    from memo_core.memory.model import OfflineModelSpec, build_offline_model, train_tokenizer
+
+    spec = OfflineModelSpec(layers=1, hidden=32, heads=2, intermediate=64, vocab_size=300, max_positions=32)
+    path = tmp_path_factory.mktemp("ckpt")
+    tokenizer = train_tokenizer(["Who founded Verdant Lamp Works? Ilse Marren"] * 5, spec.vocab_size)
+    build_offline_model(tokenizer, spec, seed=0).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -20,10 +21,16 @@ def deploy_stand_in(stand_in: Any, prefix: str) -> str:
     return f"{stand_in.name}/{runner_deployment.name}"
 
 
-def runs_of(deployment: str) -> list[FlowRun]:
-    """Every flow run of the deployment FLOW/NAME."""
+def runs_of(deployment: str, wait_s: float = 0.0) -> list[FlowRun]:
+    """Every flow run of the deployment FLOW/NAME; with ``wait_s``, wait up to that long for the first (a
+    trigger's run is created a little after its event)."""
+    deadline = time.monotonic() + wait_s
     with get_client(sync_client=True) as client:
         deployment_id = client.read_deployment_by_name(deployment).id
-        return client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
-        )
+        while True:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
+            )
+            if runs or time.monotonic() >= deadline:
+                return runs
+            time.sleep(0.5)

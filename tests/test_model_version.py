@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import mlflow
 import pytest
+from servers import Process, free_port
 
 from memo_core.memory.model import MemoryModel, OfflineModelSpec, build_offline_model, train_tokenizer
 from memo_core.memory.training import Example, TrainingConfig, train
@@ -123,47 +121,30 @@ def test_version_carries_lineage_reports_and_a_reflection_sample(
     assert model.saved_input_example_info is not None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_mlflow_models_serve_answers_with_the_champion(
     registered: tuple[MemoRegistry, str], checkpoint: Path, tmp_path: Path
 ) -> None:
     registry, _ = registered
-    port = _free_port()
-    log = tmp_path / "serve.log"
+    port = free_port()
     # mlflow models serve starts `uvicorn` by name: the environment's scripts must be on PATH.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env = {**os.environ, "MLFLOW_TRACKING_URI": registry.tracking_uri, "PATH": path}
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "mlflow", "models", "serve"),
-                *("-m", f"models:/{registry.model_name}@champion", "--env-manager", "local"),
-                *("-h", "127.0.0.1", "-p", str(port), "-w", "1"),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = Process(
+        [
+            *(sys.executable, "-m", "mlflow", "models", "serve"),
+            *("-m", f"models:/{registry.model_name}@champion", "--env-manager", "local"),
+            *("-h", "127.0.0.1", "-p", str(port), "-w", "1"),
+        ],
+        env,
+        tmp_path / "serve.log",
+        port,
+        "/ping",
+        name="mlflow models serve",
+    )
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 240
-        while True:
-            assert server.poll() is None, f"mlflow models serve exited:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, (
-                f"mlflow models serve did not start:\n{log.read_text()[-3000:]}"
-            )
-            try:
-                if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
+        server.wait_ready(timeout_s=240, poll_s=0.5)
         reply = httpx.post(
-            f"{url}/invocations",
+            f"{server.url}/invocations",
             json={"dataframe_split": {"columns": ["question"], "data": [[q] for q in QUESTIONS]}},
             timeout=60,
         )
@@ -172,5 +153,4 @@ def test_mlflow_models_serve_answers_with_the_champion(
         assert all(expected)  # the comparison is not between empty answers
         assert reply.json()["predictions"] == expected
     finally:
-        server.terminate()
-        server.wait(30)
+        server.stop()

@@ -30,8 +30,8 @@ def api_url() -> Iterator[str]:
         yield str(PREFECT_API_URL.value())
 
 
-def run_pools(api_url: str, *args: str) -> list[str]:
-    """Run the script as an operator would, against the test server; its output lines."""
+def run_pools(api_url: str, *args: str, returncode: int = 0) -> subprocess.CompletedProcess[str]:
+    """Run the script as an operator would, against the test server; it must exit with ``returncode``."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "infra" / "pools.py"), *args],
         env={**os.environ, "PREFECT_API_URL": api_url},
@@ -39,8 +39,8 @@ def run_pools(api_url: str, *args: str) -> list[str]:
         text=True,
         timeout=120,
     )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
+    assert done.returncode == returncode, done.stderr
+    return done
 
 
 def template(name: str) -> dict[str, Any]:
@@ -48,7 +48,9 @@ def template(name: str) -> dict[str, Any]:
 
 
 def test_pools_and_gpu_limits_are_created_then_kept(api_url: str) -> None:
-    first = run_pools(api_url, "--gpu-host", "gpu-a=2", "--gpu-host", "gpu-b=8", "--kubernetes")
+    first = run_pools(
+        api_url, "--gpu-host", "gpu-a=2", "--gpu-host", "gpu-b=8", "--kubernetes"
+    ).stdout.splitlines()
     assert first[:5] == [
         "work pool memo-default (process) created",
         "work pool memo-gpu (process) created",
@@ -74,7 +76,7 @@ def test_pools_and_gpu_limits_are_created_then_kept(api_url: str) -> None:
         template("kubernetes-gpu.json"),
     )
 
-    again = run_pools(api_url, "--gpu-host", "gpu-a=4")
+    again = run_pools(api_url, "--gpu-host", "gpu-a=4").stdout.splitlines()
     assert again[:4] == [
         "work pool memo-default (process) unchanged",
         "work pool memo-gpu (process) unchanged",
@@ -88,14 +90,8 @@ def test_pools_and_gpu_limits_are_created_then_kept(api_url: str) -> None:
 
 
 def test_a_malformed_gpu_host_is_refused_before_anything_is_created(api_url: str) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "infra" / "pools.py"), "--gpu-host", "gpu-c"],
-        env={**os.environ, "PREFECT_API_URL": api_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2 and "expected HOST=GPUS" in done.stderr
+    done = run_pools(api_url, "--gpu-host", "gpu-c", returncode=2)
+    assert "expected HOST=GPUS" in done.stderr
 
 
 def test_the_process_gpu_template_sets_the_devices_only_when_asked() -> None:

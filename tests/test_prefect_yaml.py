@@ -40,7 +40,6 @@ def test_the_deployments_are_the_ones_the_code_and_docs_name() -> None:
     full_names = {f"{flow}/{name}" for name, flow in FLOWS.items()}
     assert DEFAULT_DEPLOYMENT in full_names  # what watch-sources starts by default
     assert DEPLOYMENTS["watch-sources"]["parameters"]["deployment"] in full_names
-    assert "fine-tune/fine-tune" in full_names  # what training.deployment names
     pools = {name: d["work_pool"]["name"] for name, d in DEPLOYMENTS.items()}
     assert pools.pop("fine-tune") == "memo-gpu"
     assert set(pools.values()) == {"memo-default"}

@@ -17,28 +17,16 @@ from prefect.testing.utilities import prefect_test_harness
 from flows.cli import main
 from flows.promote import promote
 from memo_core.config import load_config
-from memo_core.memory.model import OfflineModelSpec, build_offline_model, train_tokenizer
 from memo_core.registry import MemoRegistry
 from memo_core.update import open_registry
 
 pytestmark = pytest.mark.slow
-
-TINY = OfflineModelSpec(layers=1, hidden=32, heads=2, intermediate=64, vocab_size=300, max_positions=32)
 
 
 @pytest.fixture(scope="module")
 def prefect_api() -> Iterator[None]:
     with prefect_test_harness():
         yield
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ckpt")
-    tokenizer = train_tokenizer(["Who founded Verdant Lamp Works? Ilse Marren"] * 5, TINY.vocab_size)
-    build_offline_model(tokenizer, TINY, seed=0).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
 
 
 @pytest.fixture(scope="module")

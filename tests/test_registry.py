@@ -1,18 +1,6 @@
 import pytest
 
-from memo_core.memory.model import OfflineModelSpec, build_offline_model, train_tokenizer
 from memo_core.registry import MemoRegistry, RegistryError
-
-TINY = OfflineModelSpec(layers=1, hidden=32, heads=2, intermediate=64, vocab_size=300, max_positions=32)
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ckpt")
-    tokenizer = train_tokenizer(["Who founded Verdant Lamp Works? Ilse Marren"] * 5, TINY.vocab_size)
-    build_offline_model(tokenizer, TINY, seed=0).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
 
 
 @pytest.fixture

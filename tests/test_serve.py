@@ -3,7 +3,6 @@ protocol, limits, auth, and a new champion picked up without a restart."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from servers import free_port
 
 from memo_core.citations import CitationIndex
 from memo_core.config import MemoConfig
@@ -85,15 +85,9 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> MemoConfig:
     return MemoConfig(store={"root": str(root / "store")}, registry={"model_name": "memo-serve-test"})
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Running:
     def __init__(self, app: object) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         )

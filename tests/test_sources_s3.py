@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 from s3_server import KEY, REGION, SECRET, make_bucket, options, start_server
+from servers import free_port
 
 from memo_core.manifest import ManifestStore, compute_delta, pending_changes
 from memo_core.sources import SourceConfig, SourceError, list_files, read_files, scan_sources
@@ -115,13 +115,6 @@ def test_missing_bucket_fails_the_scan_naming_the_source(endpoint: str) -> None:
     source = SourceConfig(name="nobucket", url="s3://no-such-bucket/x", storage_options=options(endpoint))
     with pytest.raises(SourceError, match="source 'nobucket'"):
         scan_sources([source])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def no_client_retries(endpoint: str) -> dict[str, Any]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -24,13 +22,13 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
-from prefect.client.schemas.objects import FlowRun
 from prefect.events import DeploymentEventTrigger
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.events.schemas.events import ReceivedEvent
 from prefect.settings import PREFECT_API_URL
 from prefect.testing.utilities import prefect_test_harness
+from prefect_helpers import runs_of
+from servers import Process, free_port
 
 from flows.cli import main
 from flows.promote import APPROVED_EVENT, emit_approval, promote, resource_id
@@ -177,47 +175,13 @@ def test_the_relay_needs_a_secret() -> None:
 # The whole path, for real --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Process:
-    """A server subprocess on 127.0.0.1 whose output is kept for the failure message."""
-
-    def __init__(self, args: list[str], env: dict[str, str], log: Path, port: int, ready_path: str) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = log
-        with log.open("w") as out:
-            self.process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.ready_path = ready_path
-
-    def wait_ready(self, timeout_s: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            assert self.process.poll() is None, f"{self.log.name} exited:\n{self.log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, (
-                f"{self.log.name} did not start:\n{self.log.read_text()[-3000:]}"
-            )
-            try:
-                if httpx.get(self.url + self.ready_path, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.3)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(30)
-
-
 @pytest.fixture(scope="module")
 def servers(
     prefect_api: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Process, Process, Path]]:
     """An MLflow tracking server (sqlite) and ``memo webhook-relay`` in front of the temporary Prefect API."""
     root = tmp_path_factory.mktemp("webhooks")
-    mlflow_port, relay_port = _free_port(), _free_port()
+    mlflow_port, relay_port = free_port(), free_port()
     config = root / "memo.yaml"
     config.write_text(
         yaml.safe_dump(
@@ -281,7 +245,7 @@ def test_an_approval_set_on_the_mlflow_server_starts_the_promote_deployment(
             )
         ],
     )
-    deployment_id = deployment.apply()
+    deployment.apply()
 
     monkeypatch.setenv("MEMO_TEST_WEBHOOK_SECRET", SECRET)
     register = ["webhook-register", "--config", str(config), "--secret-env", "MEMO_TEST_WEBHOOK_SECRET"]
@@ -300,24 +264,12 @@ def test_an_approval_set_on_the_mlflow_server_starts_the_promote_deployment(
 
     [event] = approval_events(MODEL, version, wait_s=60)
     assert event.resource.id == resource_id(MODEL, version)
-    runs = _runs_of(deployment_id, wait_s=30)
+    runs = runs_of("promote/promote-on-approval", wait_s=30)
     assert [run.parameters for run in runs] == [{"config_path": str(config)}]
 
     # What that run does: the approved version becomes champion on the MLflow server.
     assert promote(config_path=str(config))["promoted"] == version
     assert str(open_registry(load_config(config)).get("champion").version) == version
-
-
-def _runs_of(deployment_id: uuid.UUID, wait_s: float) -> list[FlowRun]:
-    deadline = time.monotonic() + wait_s
-    while True:
-        with get_client(sync_client=True) as client:
-            runs = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
-            )
-        if runs or time.monotonic() > deadline:
-            return runs
-        time.sleep(0.5)
 
 
 def test_webhook_register_explains_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
