@@ -41,20 +41,49 @@ def _load(config_path: str | None) -> MemoConfig:
 @contextlib.contextmanager
 def _registry(config_path: str | None) -> Iterator[MemoRegistry]:
     """The configured registry; a request it refuses ends the command with the registry's reason."""
-    from memo_core.registry import RegistryError
     from memo_core.update import open_registry
 
-    registry = open_registry(_load(config_path))
+    config = _load(config_path)
+    with _clear_errors():
+        yield open_registry(config)
+
+
+# Defaults the environment may override: no usage reports sent anywhere (Prefect and MLflow both honour
+# DO_NOT_TRACK), and time for Prefect's local API to start on a loaded machine (its default is 20 s).
+_ENVIRONMENT_DEFAULTS = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # log lines, not bars, in a terminal
+}
+
+
+@contextlib.contextmanager
+def _clear_errors() -> Iterator[None]:
+    """End the command with one line for failures whose message says it all, not a traceback."""
+    from memo_core.registry import RegistryError
+    from memo_core.sources import SourceError
+
     try:
-        yield registry
-    except RegistryError as exc:
+        yield
+    except (RegistryError, SourceError) as exc:
         raise click.ClickException(str(exc)) from None
+    except RuntimeError as exc:
+        if not str(exc).startswith("Timed out while attempting to connect to ephemeral Prefect API"):
+            raise
+        raise click.ClickException(
+            "Prefect's local API did not start within "
+            f"{os.environ['PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS']} s; the machine may be busy: "
+            "raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or set PREFECT_API_URL to a running "
+            "Prefect server"
+        ) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """memo keeps a MEMORY model current with your documents; an executive answers from it."""
-    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # log lines, not bars, in a terminal
+    for name, value in _ENVIRONMENT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=False
     )
@@ -70,10 +99,19 @@ def update(config_path: str | None, mode: str | None, dry_run: bool) -> None:
     """Scan the sources and, if anything changed, train and register a candidate."""
     config = _load(config_path)
     from flows.knowledge_update import knowledge_update
+    from memo_core.sources import check_local_roots
 
-    result = knowledge_update(config_path=str(config_file(config_path)), mode=mode, dry_run=dry_run)
+    with _clear_errors():
+        check_local_roots(config.sources)
+        result = knowledge_update(config_path=str(config_file(config_path)), mode=mode, dry_run=dry_run)
     click.echo("")
-    if result["status"] == "registered":
+    if result["status"] == "already-registered":
+        click.echo(
+            f"Candidate {result['candidate_id']} of corpus v{result['corpus_version']} is already version "
+            f"{result['version']} of {config.registry.model_name} (registered by another update); "
+            "nothing registered again"
+        )
+    elif result["status"] == "registered":
         click.secho(
             f"Registered candidate version {result['version']} of {config.registry.model_name}", bold=True
         )
@@ -128,12 +166,9 @@ def promote(config_path: str | None, version: str | None) -> None:
     """Run the promote flow: make the newest approved version champion, or VERSION when given."""
     _load(config_path)
     from flows.promote import promote as promote_flow
-    from memo_core.registry import RegistryError
 
-    try:
+    with _clear_errors():
         result = promote_flow(config_path=str(config_file(config_path)), version=version)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from None
     for refusal in result["refused"]:
         click.echo(f"Not promoted: {refusal['reason']}")
     if result["promoted"]:
@@ -150,15 +185,19 @@ def promote(config_path: str | None, version: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print answer and trace as JSON.")
 def ask(config_path: str | None, question: str, trace: bool, ref: str, as_json: bool) -> None:
     """Answer QUESTION through the executive, interrogating the champion memory; cite the documents."""
+    if not question.strip():
+        raise click.UsageError("QUESTION is empty or only whitespace: ask something")
     from memo_core.citations import answer_with_citations
     from memo_core.executive import build_executive
-    from memo_core.registry import RegistryError
+    from memo_core.registry import RegistryError, RegistryUnavailable
     from memo_core.serve import load_memory
     from memo_core.update import open_registry
 
     config = _load(config_path)
     try:
         served = load_memory(config, open_registry(config), ref)
+    except RegistryUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
     except RegistryError as exc:
         raise click.ClickException(f"{exc}; run `memo update` and `memo approve` first") from None
     executive = build_executive(served.memory.answer, config.executive)
@@ -179,25 +218,31 @@ def ask(config_path: str | None, question: str, trace: bool, ref: str, as_json: 
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print versions as JSON.")
 def status(config_path: str | None, as_json: bool) -> None:
-    """List model versions with their aliases, corpus version, gate, approval and scores."""
-    from memo_core.update import open_registry
+    """List model versions with their aliases, corpus version, gate, approval and scores.
 
-    registry = open_registry(_load(config_path))
+    The gate and any rejection are read from each version's audit record; a tag that contradicts it is
+    named in the notes.
+    """
+    from memo_core.registry import tag_conflicts
+
     rows = []
-    for version in registry.versions():
-        metrics = registry.client.get_run(version.run_id).data.metrics if version.run_id else {}
-        rows.append(
-            {
-                "version": version.version,
-                "aliases": sorted(version.aliases),
-                "corpus_version": version.tags.get("corpus_version"),
-                "mode": version.tags.get("mode"),
-                "gate": version.tags.get("gate"),
-                "approval": version.tags.get("approval"),
-                "notes": _review_notes(version.tags),
-                "metrics": {k: metrics[k] for k in sorted(metrics) if not k.startswith("champion_")},
-            }
-        )
+    with _registry(config_path) as registry:
+        for version in registry.versions():
+            record = registry.record(version)
+            with registry.reached(f"read the run of version {version.version}"):
+                metrics = registry.client.get_run(version.run_id).data.metrics if version.run_id else {}
+            rows.append(
+                {
+                    "version": version.version,
+                    "aliases": sorted(version.aliases),
+                    "corpus_version": version.tags.get("corpus_version"),
+                    "mode": version.tags.get("mode"),
+                    "gate": record.gate,
+                    "approval": "rejected" if record.rejection else version.tags.get("approval"),
+                    "notes": _review_notes(version.tags) + tag_conflicts(version, record),
+                    "metrics": {k: metrics[k] for k in sorted(metrics) if not k.startswith("champion_")},
+                }
+            )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -320,7 +365,8 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     overrides = {key: value for key, value in {"host": host, "port": port}.items() if value is not None}
     settings = config.serve.model_copy(update=overrides)
     try:
-        app = create_app(config, settings)
+        with _clear_errors():
+            app = create_app(config, settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")

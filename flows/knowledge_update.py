@@ -13,6 +13,7 @@ from tasks.update import (
     build_reflection_set,
     evaluate_candidate,
     fetch_parent_model,
+    find_registered_version,
     list_documents,
     plan_update,
     publish_report,
@@ -48,6 +49,10 @@ def knowledge_update(
         len(plan.moved_documents),
         len(scan.skipped),
     )
+    for skipped in scan.skipped[:20]:
+        logger.info("skipped %s/%s: %s", skipped["source"], skipped["path"], skipped["reason"])
+    if len(scan.skipped) > 20:
+        logger.info("... and %d more skipped files (see the scan-report artifact)", len(scan.skipped) - 20)
     if plan.is_empty or dry_run:
         publish_report(config, plan, None, None)
         return summary(plan, "no-change" if plan.is_empty else "dry-run")
@@ -60,17 +65,26 @@ def knowledge_update(
         for ref in documents
     ]
     for future in distilled:
-        future.result()  # a document that could not be distilled fails the run, named in its task
+        # A document that could not be distilled fails the run, named in its task; one gone or changed since
+        # the scan gives None: it is left out of this run, its reason logged and kept beside the manifest.
+        future.result()
     reflections = build_reflection_set(config, plan.corpus_version)
-    parent_dir = fetch_parent_model(config, plan)
-    # Training is the one heavy step: with training.deployment it runs on that deployment's pool (GPU
-    # hosts) and this run waits for it; otherwise it runs here.
-    if config.training.deployment:
-        checkpoint = train_candidate_on_deployment(config.training.deployment, config, config_path, plan)
-    else:
-        checkpoint = train_candidate(config, plan, reflections, parent_dir)
-    report = evaluate_candidate(config, plan, reflections, checkpoint, parent_dir)
-    version = register_candidate(config, plan, reflections, checkpoint, report)
+    # From training to registration one update at a time holds the candidate: another update of the same
+    # plan waits, then finds the version this one registered instead of registering it again.
+    with update.candidate_lock(config, plan):
+        existing = find_registered_version(config, plan)
+        if existing is not None:
+            logger.info("candidate %s is already version %s; nothing to do", plan.candidate_id, existing)
+            return summary(plan, "already-registered", existing)
+        parent_dir = fetch_parent_model(config, plan)
+        # Training is the one heavy step: with training.deployment it runs on that deployment's pool (GPU
+        # hosts) and this run waits for it; otherwise it runs here.
+        if config.training.deployment:
+            checkpoint = train_candidate_on_deployment(config.training.deployment, config, config_path, plan)
+        else:
+            checkpoint = train_candidate(config, plan, reflections, parent_dir)
+        report = evaluate_candidate(config, plan, reflections, checkpoint, parent_dir)
+        version = register_candidate(config, plan, reflections, checkpoint, report)
     publish_report(config, plan, report, version)
     metrics = update.open_store(config).read_json(report)["metrics"]
     return summary(plan, "registered", version, metrics)

@@ -54,6 +54,12 @@ class RegistryConfig(BaseModel):
     artifact_root: str | None = Field(
         None, description="where runs keep artifacts; default <store>/mlartifacts"
     )
+    request_retries: int = Field(
+        2, ge=0, description="retries of a failed request to a tracking server, with 1, 2, 4... s between"
+    )
+    request_timeout_s: int = Field(
+        8, ge=1, description="seconds to wait for each request; with the retries, about 30 s in all"
+    )
 
 
 class MemoConfig(BaseModel):
@@ -99,11 +105,11 @@ def load_config(
         raise ConfigError(f"{config_path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{config_path} must hold a mapping of sections (store, sources, training, ...)")
-    _apply_env_overrides(data, environ)
+    overridden = _apply_env_overrides(data, environ)
     try:
         config = MemoConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, config_path)) from None
+        raise ConfigError(_explain(exc, config_path, overridden)) from None
     return _resolve_paths(config, config_path.resolve().parent)
 
 
@@ -113,7 +119,9 @@ def config_file(path: str | os.PathLike[str] | None = None, environ: Mapping[str
     return Path(path or env.get("MEMO_CONFIG") or DEFAULT_CONFIG)
 
 
-def _apply_env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
+def _apply_env_overrides(data: dict[str, Any], environ: dict[str, str]) -> dict[tuple[str, ...], str]:
+    """Set each ``MEMO__`` variable's key in ``data``; returns key path -> variable, to blame it by name."""
+    overridden: dict[tuple[str, ...], str] = {}
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX):
             continue
@@ -126,17 +134,33 @@ def _apply_env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
             if not isinstance(node, dict):
                 raise ConfigError(f"{name}: {'.'.join(keys[:-1])} is not a section, it cannot take sub-keys")
         node[keys[-1]] = yaml.safe_load(raw)
+        overridden[tuple(keys)] = name
+    return overridden
 
 
-def _explain(exc: ValidationError, config_path: Path) -> str:
-    lines = [f"{config_path} has {exc.error_count()} problem(s):"]
+def _explain(exc: ValidationError, config_path: Path, overridden: dict[tuple[str, ...], str]) -> str:
+    blamed = {_from_environment(error["loc"], overridden) for error in exc.errors()}
+    where = " and ".join(sorted(filter(None, blamed)) + ([str(config_path)] if None in blamed else []))
+    lines = [f"{where}: {exc.error_count()} problem(s):"]
     for error in exc.errors():
         loc = ".".join(str(part) for part in error["loc"])
+        variable = _from_environment(error["loc"], overridden)
+        if variable:
+            loc = f"{loc} (set by ${variable})"
         if error["type"] == "extra_forbidden":
             lines.append(f"  {loc}: unknown key{_suggestion(error['loc'])}")
         else:
             lines.append(f"  {loc}: {error['msg']} (got {error.get('input')!r})")
     return "\n".join(lines)
+
+
+def _from_environment(loc: tuple[int | str, ...], overridden: dict[tuple[str, ...], str]) -> str | None:
+    """The ``MEMO__`` variable that set ``loc`` or a section above it, if one did."""
+    path = tuple(str(part) for part in loc)
+    for depth in range(len(path), 0, -1):
+        if path[:depth] in overridden:
+            return overridden[path[:depth]]
+    return None
 
 
 def _suggestion(loc: tuple[int | str, ...]) -> str:

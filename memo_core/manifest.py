@@ -3,10 +3,13 @@
 A manifest records each document's content hash, one immutable file per corpus version in the artifact
 store. Comparing a fresh scan with the latest manifest gives the delta that drives incremental updates:
 only added and changed documents need new reflections; a moved document (same hash, new id) needs none.
+Beside each manifest, the documents it lists that its update could not read any more (gone or changed
+between the scan and the read): the model trained on that version never saw them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -162,11 +165,35 @@ class ManifestStore:
             raise KeyError(f"no manifest for corpus version {version} ({self.store.path(key)})")
         return CorpusManifest.from_json(self.store.read_json(key))
 
+    @staticmethod
+    def vanished_key(version: int) -> str:
+        return f"{MANIFEST_PREFIX}/v{version:04d}.vanished.json"
+
+    def vanished(self, version: int) -> dict[str, str]:
+        """Document id -> why the update of this version left it out (gone or changed since the scan)."""
+        key = self.vanished_key(version)
+        return dict(self.store.read_json(key)) if self.store.exists(key) else {}
+
+    def record_vanished(self, version: int, reasons: dict[str, str]) -> None:
+        """Written by every build of the version's reflection set, so a rebuild replaces a stale list."""
+        self.store.write_json(self.vanished_key(version), dict(sorted(reasons.items())))
+
+    def without_vanished(self, manifest: CorpusManifest) -> CorpusManifest:
+        """``manifest`` less the documents its update left out: compared with it, one that comes back
+        unchanged is added (it was never learnt), and one still gone is not removed (nothing to unlearn)."""
+        vanished = self.vanished(manifest.version)
+        kept = {doc_id: entry for doc_id, entry in manifest.documents.items() if doc_id not in vanished}
+        return dataclasses.replace(manifest, documents=kept)
+
     def record(self, scan: ScanResult) -> tuple[CorpusManifest, bool]:
-        """The latest manifest if ``scan`` has the same documents (nothing written), else a new version."""
+        """The latest manifest if ``scan`` has the same documents (nothing written), else a new version.
+
+        Same documents as a latest version whose update left some out means those came back: a new
+        version, so that its update reads them.
+        """
         latest = self.latest()
         current = CorpusManifest.from_scan(latest.version + 1 if latest else 1, scan)
-        if latest is not None and latest.same_documents(current):
+        if latest is not None and latest.same_documents(current) and not self.vanished(latest.version):
             return latest, False
         key = self.key(current.version)
         if self.store.exists(key):  # another writer got there first; versions are never overwritten
@@ -223,7 +250,8 @@ def pending_changes(sources: Sequence[SourceConfig], manifests: ManifestStore) -
         documents=dict(sorted(documents.items())),
         skipped=sorted(skipped, key=lambda s: (s.source, s.path)),
     )
-    return PendingChanges(latest, current, compute_delta(latest, current), files_read)
+    learnt = manifests.without_vanished(latest) if latest else None
+    return PendingChanges(latest, current, compute_delta(learnt, current), files_read)
 
 
 def format_sources_report(sources: Sequence[SourceConfig], store: ArtifactStore) -> str:

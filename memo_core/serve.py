@@ -16,15 +16,17 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from memo_core.citations import CitationIndex, answer_with_citations
 from memo_core.executive import build_executive
 from memo_core.memory.model import MemoryModel
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
     from memo_core.config import MemoConfig
     from memo_core.registry import MemoRegistry
 
@@ -50,16 +52,26 @@ class ServeConfig(BaseModel):
 # Requests and replies -----------------------------------------------------------------------------------
 
 
+def _not_blank(text: str) -> str:
+    """A blank question would still cost a forward pass and get an answer to nothing."""
+    if not text.strip():
+        raise ValueError("the question is empty or only whitespace")
+    return text
+
+
+Question = Annotated[str, AfterValidator(_not_blank)]
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1)
+    question: Question
 
 
 class MemoryQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    questions: list[str] = Field(min_length=1)
+    questions: list[Question] = Field(min_length=1)
 
 
 class ChatMessage(BaseModel):
@@ -74,6 +86,14 @@ class ChatRequest(BaseModel):
 
     model: str = "memo-memory"
     messages: list[ChatMessage] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _last_user_message_not_blank(self) -> "ChatRequest":
+        """The last user message is the question the memory answers; earlier turns may be anything."""
+        users = [m.content for m in self.messages if m.role == "user"]
+        if users:
+            _not_blank(users[-1])
+        return self
 
 
 # The served model ---------------------------------------------------------------------------------------
@@ -135,14 +155,69 @@ def load_memory(config: "MemoConfig", registry: "MemoRegistry", ref: str) -> Ser
 # The app ------------------------------------------------------------------------------------------------
 
 
+class RequestGuard:
+    """ASGI middleware that checks the API key and bounds the body before any route reads a byte of it.
+
+    An unauthenticated request costs no body read, and a body over ``max_request_bytes`` is refused at its
+    declared length or, streamed without one, after one byte past the limit; the body is read here and
+    replayed to the app, so a request holds at most the limit in memory.
+    """
+
+    def __init__(self, app: "ASGIApp", serve: ServeConfig, api_key: str | None) -> None:
+        self.app = app
+        self.serve = serve
+        self.expected = f"Bearer {api_key}".encode() if api_key is not None else None
+
+    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self._authorised(scope):
+            await _unauthorised()(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared.isdigit() and int(declared) > self.serve.max_request_bytes:
+            await _too_large(self.serve)(scope, receive, send)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away: nobody to answer
+            body += message.get("body", b"")
+            if len(body) > self.serve.max_request_bytes:
+                await _too_large(self.serve)(scope, receive, send)
+                return
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> "Message":
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body, only a disconnect is left to wait for
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def _authorised(self, scope: "Scope") -> bool:
+        """``/health`` stays open; with a key configured, every ``/v1/`` route needs it (also when mounted
+        under a ``root_path``, which the router strips before matching)."""
+        route = scope["path"].removeprefix(scope.get("root_path", ""))
+        if self.expected is None or not route.startswith("/v1/"):
+            return True
+        return hmac.compare_digest(_header(scope, b"authorization"), self.expected)
+
+
 def create_app(
     config: "MemoConfig", serve: ServeConfig | None = None, environ: dict[str, str] | None = None
 ) -> Any:
     """The ASGI app; ``uvicorn`` runs it (``memo serve``)."""
-    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi import FastAPI, HTTPException
     from fastapi.responses import JSONResponse
 
-    from memo_core.registry import RegistryError
+    from memo_core.registry import RegistryError, RegistryUnavailable
 
     serve = serve or config.serve
     env = os.environ if environ is None else environ
@@ -151,28 +226,13 @@ def create_app(
         raise ValueError(f"serve.api_key_env names ${serve.api_key_env}, which is not set")
     holder = ChampionHolder(config, serve)
     app = FastAPI(title="memo", version="1", summary="Ask the MEMORY model, or ask through the executive")
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > serve.max_request_bytes:
-            return _too_large(serve)
-        if request.method == "POST":
-            body = await request.body()  # chunked bodies have no length header: measure them
-            if len(body) > serve.max_request_bytes:
-                return _too_large(serve)
-        return await call_next(request)
-
-    def authorised(request: Request) -> None:
-        if api_key is None:
-            return
-        sent = request.headers.get("authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {api_key}".encode()):
-            raise HTTPException(401, "missing or wrong API key: send 'Authorization: Bearer <key>'")
+    app.add_middleware(RequestGuard, serve=serve, api_key=api_key)
 
     def served() -> ServedMemory:
         try:
             return holder.current()
+        except RegistryUnavailable as exc:
+            raise HTTPException(503, str(exc)) from None
         except RegistryError as exc:
             raise HTTPException(503, f"{exc}; nothing to serve until a version is approved") from None
 
@@ -192,7 +252,7 @@ def create_app(
         body = {"status": "ok", "model": holder.registry.model_name, "alias": serve.alias}
         return JSONResponse({**body, "version": current.version})
 
-    @app.post("/v1/memory/query", dependencies=[Depends(authorised)])
+    @app.post("/v1/memory/query")
     def memory_query(query: MemoryQuery) -> dict[str, Any]:
         check(query.questions)
         current = served()
@@ -200,7 +260,7 @@ def create_app(
             answers = current.memory.answer(query.questions)
         return {"answers": answers, "model_version": current.version}
 
-    @app.post("/v1/ask", dependencies=[Depends(authorised)])
+    @app.post("/v1/ask")
     def ask_route(request: AskRequest) -> dict[str, Any]:
         check([request.question])
         current = served()
@@ -215,7 +275,7 @@ def create_app(
             "model_version": current.version,
         }
 
-    @app.post("/v1/chat/completions", dependencies=[Depends(authorised)])
+    @app.post("/v1/chat/completions")
     def chat_completions(request: ChatRequest) -> dict[str, Any]:
         users = [m.content for m in request.messages if m.role == "user"]
         if not users:
@@ -236,6 +296,18 @@ def create_app(
         }
 
     return app
+
+
+def _header(scope: "Scope", name: bytes) -> bytes:
+    """The first value of a request header (lower-case ``name``), or empty."""
+    return next((value for key, value in scope["headers"] if key == name), b"")
+
+
+def _unauthorised() -> Any:
+    from fastapi.responses import JSONResponse
+
+    detail = "missing or wrong API key: send 'Authorization: Bearer <key>'"
+    return JSONResponse({"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
 def _too_large(serve: ServeConfig) -> Any:

@@ -4,15 +4,19 @@ A scan lists every source, reads the files its globs select, and turns each into
 (``source/relative/path``) is stable across scans and whose hash covers only the normalised text, so a
 re-encoded or re-indented file does not count as a change. Files that cannot become documents are skipped
 with a reason; a source that cannot be listed or read at all (after retries) fails the whole scan, because
-a half-seen source would look like mass deletion to the manifest.
+a half-seen source would look like mass deletion to the manifest. On local disk symlinks are followed: a
+link to a file is a document at the link's path, a link to a folder is walked, and a link that leads
+nowhere (broken, or back into a folder containing it) is skipped with its reason.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import posixpath
 import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,14 +40,6 @@ EXTRACTION_VERSION = 1  # bump when readers or normalisation change what text a 
 
 class SourceError(RuntimeError):
     """A source that cannot be scanned: missing root, or listing/reading still failing after retries."""
-
-
-class DocumentNotFoundError(LookupError):
-    """Documents asked for by id that are no longer in their source (or never were)."""
-
-    def __init__(self, missing: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{doc_id}: {why}" for doc_id, why in sorted(missing.items())))
-        self.missing = missing
 
 
 class SourceConfig(BaseModel):
@@ -108,6 +104,7 @@ class FileEntry:
     path: str
     size: int
     stamp: str | None = None  # see file_stamp
+    unreadable: str | None = None  # why a listed path cannot be read: a broken link, a cycle, no access
 
 
 def content_hash(text: str) -> str:
@@ -136,21 +133,36 @@ def check_names(sources: Sequence[SourceConfig]) -> None:
         raise ValueError(f"source names must be unique; repeated: {', '.join(duplicates)}")
 
 
+def check_local_roots(sources: Sequence[SourceConfig]) -> None:
+    """Fail at once on a local source whose folder is missing, before any flow run starts (one sentence
+    instead of a failed run's traceback); remote sources are checked by the scan, with its retries."""
+    for source in sources:
+        fs, root = _filesystem(source)
+        if isinstance(fs, LocalFileSystem) and not fs.exists(root):
+            raise _missing_root(source)
+
+
+def _missing_root(source: SourceConfig) -> SourceError:
+    return SourceError(f"source {source.name!r}: {source.url} does not exist (check its url)")
+
+
 def list_files(source: SourceConfig) -> list[FileEntry]:
     """The files under the source root that its globs select, sorted by relative path."""
     fs, root = _filesystem(source)
 
-    def listing() -> dict[str, dict[str, Any]]:
+    def listing() -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         fs.invalidate_cache()  # s3fs keeps listings; a watcher must see the bucket as it is now
         if fs.isfile(root):
-            return {root: fs.info(root)}
+            return {root: fs.info(root)}, {}
         if not fs.isdir(root):
-            raise SourceError(f"source {source.name!r}: {source.url} does not exist (check its url)")
+            raise _missing_root(source)
+        if isinstance(fs, LocalFileSystem):
+            return _local_find(root)
         found: dict[str, dict[str, Any]] = fs.find(root, detail=True)
-        return found
+        return found, {}
 
     try:
-        found = _retrying(source, "listing", listing)
+        found, unreadable = _retrying(source, "listing", listing)
     except _PERMANENT as exc:
         raise SourceError(f"source {source.name!r}: cannot list {source.url}: {exc}") from exc
     base = posixpath.dirname(root) if root in found else root.rstrip("/")
@@ -161,7 +173,66 @@ def list_files(source: SourceConfig) -> list[FileEntry]:
         rel = full_path[len(base) :].lstrip("/")
         if source.selects(rel):
             entries.append(FileEntry(full_path, rel, int(info.get("size") or 0), file_stamp(source, info)))
+    for full_path, reason in unreadable.items():
+        rel = full_path[len(base) :].lstrip("/")
+        if source.selects(rel):
+            entries.append(FileEntry(full_path, rel, 0, unreadable=reason))
     return sorted(entries, key=lambda e: e.path)
+
+
+def _local_find(root: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The files under a local folder with symlinks followed, and each path that cannot be followed, with why.
+
+    fsspec's own walk lists a symlink as neither file nor folder, so a linked document would vanish without
+    a word. Here a link to a file is a file at the link's path (size and mtime of its target, so the stamp
+    changes with the target), a link to a folder is walked, and a link back into a folder that contains it
+    is reported rather than walked forever.
+    """
+    files: dict[str, dict[str, Any]] = {}
+    unreadable: dict[str, str] = {}
+    top = root.rstrip("/") or "/"
+    start = os.stat(top)
+    pending = [(top, frozenset({(start.st_dev, start.st_ino)}))]
+    while pending:
+        folder, ancestors = pending.pop()
+        try:
+            with os.scandir(folder) as found:
+                entries = list(found)
+        except OSError as exc:
+            if folder == top:
+                raise
+            unreadable[folder] = f"unreadable folder ({type(exc).__name__}: {exc.strerror or exc})"
+            continue
+        for entry in entries:
+            path = posixpath.join(folder, entry.name)
+            try:
+                info = entry.stat()  # follows symlinks
+            except FileNotFoundError:
+                if entry.is_symlink():
+                    unreadable[path] = f"broken symlink: its target {_link_target(path)} does not exist"
+                continue  # otherwise removed since the folder was listed, as if never listed
+            except OSError as exc:  # a loop of links, or a target behind a folder without access
+                why = exc.strerror or exc
+                unreadable[path] = f"symlink to {_link_target(path)} cannot be followed ({why})"
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                folder_id = (info.st_dev, info.st_ino)
+                if folder_id in ancestors:
+                    unreadable[path] = (
+                        f"symlink to {_link_target(path)}, a folder that contains it: not followed (a cycle)"
+                    )
+                else:
+                    pending.append((path, ancestors | {folder_id}))
+            elif stat.S_ISREG(info.st_mode):
+                files[path] = {"type": "file", "size": info.st_size, "mtime": info.st_mtime}
+    return files, unreadable
+
+
+def _link_target(path: str) -> str:
+    try:
+        return repr(os.readlink(path))
+    except OSError:
+        return "(unknown)"
 
 
 def read_files(source: SourceConfig, entries: Sequence[FileEntry]) -> ScanResult:
@@ -178,8 +249,14 @@ def read_files(source: SourceConfig, entries: Sequence[FileEntry]) -> ScanResult
     return ScanResult(documents, skipped)
 
 
-def read_documents(sources: Sequence[SourceConfig], document_ids: Iterable[str]) -> list[Document]:
-    """Re-read just these documents (the delta's), in the order asked; missing ones raise, naming each."""
+def read_documents(
+    sources: Sequence[SourceConfig], document_ids: Iterable[str]
+) -> tuple[list[Document], dict[str, str]]:
+    """Re-read just these documents, in the order asked, and say why each one not found is missing.
+
+    Missing is an answer, not an error: a document listed by an earlier scan may be gone by now, and only
+    the caller knows whether that matters. A missing file costs no retries (it is not a transient error).
+    """
     by_name = {s.name: s for s in sources}
     ids = list(dict.fromkeys(document_ids))
     missing: dict[str, str] = {}
@@ -197,11 +274,17 @@ def read_documents(sources: Sequence[SourceConfig], document_ids: Iterable[str])
         source = by_name[name]
         fs, root = _filesystem(source)
         single_file = _retrying(source, "listing", functools.partial(fs.isfile, root))
+        if not single_file and not _retrying(source, "listing", functools.partial(fs.isdir, root)):
+            # an unmounted source is an outage, not the deletion of every document in it
+            raise SourceError(f"source {source.name!r}: {source.url} does not exist (check its url)")
         base = posixpath.dirname(root) if single_file else root.rstrip("/")
         for rel, doc_ids in sorted(files.items()):
             full_path = posixpath.join(base, rel)
             try:
                 size = int(_retrying(source, f"reading {rel}", functools.partial(fs.size, full_path)) or 0)
+            except FileNotFoundError:
+                missing.update(dict.fromkeys(doc_ids, f"{rel} is no longer in the source"))
+                continue
             except _PERMANENT as exc:
                 missing.update(dict.fromkeys(doc_ids, f"cannot read {rel}: {exc}"))
                 continue
@@ -209,9 +292,7 @@ def read_documents(sources: Sequence[SourceConfig], document_ids: Iterable[str])
             found.update((d.id, d) for d in docs if d.id in doc_ids)
             reasons = {f"{source.name}/{s.path}": s.reason for s in skips}
             missing.update({i: reasons.get(i, "no such record") for i in doc_ids if i not in found})
-    if missing:
-        raise DocumentNotFoundError(missing)
-    return [found[i] for i in ids]
+    return [found[i] for i in ids if i in found], missing
 
 
 def _read_entry(source: SourceConfig, fs: Any, entry: FileEntry) -> tuple[list[Document], list[SkippedFile]]:
@@ -220,6 +301,8 @@ def _read_entry(source: SourceConfig, fs: Any, entry: FileEntry) -> tuple[list[D
     def skip(reason: str, path: str = entry.path) -> tuple[list[Document], list[SkippedFile]]:
         return [], [SkippedFile(source.name, path, reason)]
 
+    if entry.unreadable:
+        return skip(entry.unreadable)
     fmt = format_of(entry.path)
     if fmt is None:
         ext = posixpath.splitext(entry.path)[1]

@@ -2,14 +2,19 @@
 
 Every write is atomic (a temporary name then a rename, or a single put on object stores), so a reader
 never sees half a file, and nothing is overwritten in place: a version becomes visible only when complete.
+On local disk each temporary name is flock-ed by its writer while in use, so what a killed writer left
+behind can be told apart and is removed by a later writer in that folder.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import posixpath
+import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +23,12 @@ from typing import Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+
+# A temporary name this old and not locked was left by a writer that died (a live writer locks it right
+# after creating it, so the age only covers that instant).
+STALE_AFTER_S = 60.0
+_WRITE_TMP = re.compile(r"\.tmp-[0-9a-f]{32}")
+_swept: set[str] = set()  # folders whose leftovers this process already removed (write_bytes does it once)
 
 
 class ArtifactStore:
@@ -59,8 +70,13 @@ class ArtifactStore:
         target = self.path(key)
         self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
         if self.is_local:
-            tmp = posixpath.join(posixpath.dirname(target), f".tmp-{uuid.uuid4().hex}")
+            folder = posixpath.dirname(target)
+            if folder not in _swept:
+                _remove_stale(Path(folder), _WRITE_TMP)
+                _swept.add(folder)
+            tmp = posixpath.join(folder, f".tmp-{uuid.uuid4().hex}")
             with open(tmp, "wb") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -90,16 +106,53 @@ class ArtifactStore:
         """A local directory that appears at ``key`` only when the block finishes without error.
 
         Used for multi-file artifacts (model checkpoints): they are written to a hidden staging folder and
-        renamed into place in one step, so a crash leaves no half-written version behind.
+        renamed into place in one step, so a crash leaves no half-written version behind. The folder is
+        flock-ed while in use: staging folders of the same key that no live writer holds (a killed run's)
+        are removed first, and a concurrent writer's is left alone.
         """
         target = self.local_path(key)
         if target.exists():
             raise FileExistsError(f"{target} already exists; store versions are never overwritten")
+        _remove_stale(target.parent, re.compile(rf"\.tmp-{re.escape(target.name)}-[0-9a-f]{{8}}"))
         staging = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
+        lock = os.open(staging, os.O_RDONLY)
         try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             yield staging
             os.replace(staging, target)
         finally:
+            os.close(lock)
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_stale(folder: Path, name: re.Pattern[str]) -> None:
+    """Remove the temporary files and folders in ``folder`` whose whole name matches ``name`` and that no
+    live writer holds: a killed writer skips its own cleanup, and nothing else would ever remove them
+    (they are hidden from ``ArtifactStore.list``)."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if not name.fullmatch(entry.name):
+            continue
+        try:
+            if time.time() - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER_S:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # its writer finished (or another sweep removed it) meanwhile, or it is not ours
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # a live writer holds it (or it cannot be told): leave it
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                Path(entry.path).unlink(missing_ok=True)
+        finally:
+            os.close(fd)

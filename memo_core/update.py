@@ -8,14 +8,17 @@ Every step returns store keys or small records, and every output is keyed so a r
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import posixpath
 import random
 import shutil
+import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,13 +29,21 @@ from mlflow.exceptions import MlflowException
 from memo_core.abstention import ABSTAIN_ANSWER, abstention_questions, vocabulary
 from memo_core.canary import CanaryResult, measure_canary
 from memo_core.config import MemoConfig
+from memo_core.conflicts import Conflict, conflicts_markdown, find_conflicts
 from memo_core.evaluation import GateResult, QAItem, SuiteResult, apply_gate, exact_match, score_suite
 from memo_core.executive import OfflineExecutive
-from memo_core.generation import build_generator
+from memo_core.generation import Generator, build_generator
 from memo_core.judge import build_judge
 from memo_core.manifest import CorpusManifest, ManifestStore, compute_delta
 from memo_core.memory.base_model import resolve_base_model
-from memo_core.memory.job import TrainingJob, launch, resolve_deepspeed_config, write_examples, write_job_spec
+from memo_core.memory.job import (
+    TrainingJob,
+    TrainingJobBusy,
+    launch,
+    resolve_deepspeed_config,
+    write_examples,
+    write_job_spec,
+)
 from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
 from memo_core.memory.training import Example
 from memo_core.reflections import (
@@ -43,7 +54,7 @@ from memo_core.reflections import (
     normalise_text,
     save_reflections,
 )
-from memo_core.registry import CHAMPION, MemoRegistry
+from memo_core.registry import CHAMPION, MemoRegistry, bound_requests
 from memo_core.replay import incremental_examples
 from memo_core.reports import save_scores_plot, score_history
 from memo_core.sources import Document, read_documents
@@ -58,6 +69,7 @@ def open_store(config: MemoConfig) -> ArtifactStore:
 
 
 def open_registry(config: MemoConfig) -> MemoRegistry:
+    bound_requests(config.registry.request_retries, config.registry.request_timeout_s)
     store = open_store(config)
     cache = store.local_path("cache/models") if store.is_local else Path(".memo-cache/models")
     return MemoRegistry(
@@ -99,7 +111,8 @@ def plan_update(config: MemoConfig, corpus_version: int, mode: str | None = None
     parent: CorpusManifest | None = None
     parent_version: str | None = None
     if mode == "incremental" and champion is not None:
-        parent = manifests.get(int(champion.tags["corpus_version"]))
+        # what the champion learnt: a document its update could not read counts as new when it returns
+        parent = manifests.without_vanished(manifests.get(int(champion.tags["corpus_version"])))
         parent_version = str(champion.version)
     else:
         mode = "full"
@@ -155,45 +168,78 @@ def document_refs(config: MemoConfig, corpus_version: int) -> list[DocumentRef]:
     return refs
 
 
-def reflect_document(config: MemoConfig, corpus_version: int, ref: DocumentRef) -> str:
-    """The reflections of one document, generated into the store unless already there; returns their key."""
+_CHANGED_AFTER_SCAN = "changed after the scan; the next run picks up the new text"
+
+
+def _read_as_scanned(
+    config: MemoConfig, corpus_version: int, content_hashes: dict[str, str]
+) -> tuple[list[Document], dict[str, str]]:
+    """The documents with these ids (id -> content hash at the scan) whose text is still the scanned one,
+    and why each other one is left out. A document gone or changed between the scan and this read is left
+    out of the run rather than failing it (a busy folder would fail it night after night); the next scan
+    records the removal or the new text."""
+    read, left_out = read_documents(config.sources, content_hashes)
+    documents = [d for d in read if d.content_hash == content_hashes[d.id]]
+    left_out.update((d.id, _CHANGED_AFTER_SCAN) for d in read if d.content_hash != content_hashes[d.id])
+    for document_id, reason in sorted(left_out.items()):
+        log.warning("%s is left out of corpus v%d's update: %s", document_id, corpus_version, reason)
+    return documents, left_out
+
+
+def _corpus_documents(config: MemoConfig, store: ArtifactStore, manifest: CorpusManifest) -> list[Document]:
+    """The documents the corpus version's reflection set was built from, as they still are."""
+    learnt = ManifestStore(store).without_vanished(manifest)
+    hashes = {doc_id: entry.content_hash for doc_id, entry in learnt.documents.items()}
+    return _read_as_scanned(config, manifest.version, hashes)[0]
+
+
+def _reflections_of(
+    store: ArtifactStore, generator: Generator, document: Document, corpus_version: int
+) -> list[Reflection]:
+    """The document's reflections from the cache, generated and cached on a miss (each text once)."""
+    cache = ReflectionCache(store, generator.settings_hash())
+    found = cache.get(document)
+    if found is None:
+        found = generator.reflect_document(document, corpus_version)
+        cache.put(document, found)
+        log.info("reflected %s", document.id)
+    return found
+
+
+def reflect_document(config: MemoConfig, corpus_version: int, ref: DocumentRef) -> str | None:
+    """The reflections of one document, generated into the store unless already there; returns their key,
+    or None when the document is gone or changed since the scan (build_reflection_set records why)."""
     store = open_store(config)
     if store.exists(ref.reflections_key):
         return ref.reflections_key
-    [document] = read_documents(config.sources, [ref.document_id])
-    if document.content_hash != ref.content_hash:
-        raise RuntimeError(
-            f"{ref.document_id} changed after corpus v{corpus_version} was scanned; the next run will "
-            "pick up the new text"
-        )
-    generator = build_generator(config.generator)
-    ReflectionCache(store, generator.settings_hash()).put(
-        document, generator.reflect_document(document, corpus_version)
-    )
-    log.info("reflected %s", ref.document_id)
+    documents, _ = _read_as_scanned(config, corpus_version, {ref.document_id: ref.content_hash})
+    if not documents:
+        return None
+    _reflections_of(store, build_generator(config.generator), documents[0], corpus_version)
     return ref.reflections_key
 
 
 def build_reflection_set(config: MemoConfig, corpus_version: int) -> str:
     """Every document's reflections (generated where missing), cross-document ones, validated: failing rows
     are quarantined with reasons beside the set, and the set is written only when the quarantined share is
-    within ``validation.max_quarantine_share``."""
+    within ``validation.max_quarantine_share``. Documents gone or changed since the scan are left out, and
+    listed with the reason beside the manifest (``ManifestStore.vanished``)."""
     store = open_store(config)
     key = reflection_set_key(corpus_version)
     if store.exists(key):
         return key
-    refs = document_refs(config, corpus_version)
-    for ref in refs:
-        reflect_document(config, corpus_version, ref)
+    manifests = ManifestStore(store)
+    hashes = {doc_id: entry.content_hash for doc_id, entry in manifests.get(corpus_version).documents.items()}
+    documents, left_out = _read_as_scanned(config, corpus_version, hashes)
+    manifests.record_vanished(corpus_version, left_out)
     generator = build_generator(config.generator)
-    cache = ReflectionCache(store, generator.settings_hash())
-    documents = read_documents(config.sources, [ref.document_id for ref in refs])
     introduced = _introduction_versions(store, corpus_version)
     reflections: list[Reflection] = []
     for document in documents:
-        found = cache.get(document) or []
+        found = _reflections_of(store, generator, document, corpus_version)
         reflections.extend(r.with_version(introduced.get(r.id, corpus_version)) for r in found)
     reflections.extend(generator.reflect_corpus(documents, corpus_version))
+    _record_conflicts(store, corpus_version, reflections)  # before dedupe, which keeps one answer
     unique = dedupe(reflections)  # the same question asked from two documents is kept once
     log.info(
         "reflections for %d documents: %d, %d after removing repeated questions",
@@ -205,6 +251,23 @@ def build_reflection_set(config: MemoConfig, corpus_version: int) -> str:
     kept = _validate(config, store, key, reflections, {d.id: d for d in documents})
     _write_reflections(store, key, kept)
     return key
+
+
+def conflicts_key(corpus_version: int) -> str:
+    return f"reflections/v{corpus_version:04d}.conflicts.json"
+
+
+def _record_conflicts(store: ArtifactStore, corpus_version: int, reflections: Sequence[Reflection]) -> None:
+    """Facts documents disagree on, beside the set for the report: trained as stated, never silently."""
+    conflicts = find_conflicts(reflections)
+    store.write_json(conflicts_key(corpus_version), [c.to_json() for c in conflicts])
+    if conflicts:
+        log.warning(
+            "%d facts are stated differently by different documents (listed in the report), e.g. %r: %s",
+            len(conflicts),
+            conflicts[0].question,
+            " / ".join(f"{answer} ({', '.join(docs)})" for answer, docs in conflicts[0].values),
+        )
 
 
 def _validate(
@@ -332,6 +395,7 @@ def train_candidate(
     work = store.local_path(training_work_key(plan))
     if store.exists(key):
         log.info("checkpoint %s already complete; reusing it", key)
+        _finish_training_run(config, store.local_path(key))  # its caller may have died before doing so
         shutil.rmtree(work, ignore_errors=True)
         return key
     reflections = read_reflection_set(store, reflection_key)
@@ -381,7 +445,13 @@ def train_candidate(
                 mlflow_tracking_uri=config.tracking_uri,
                 mlflow_run_id=run_id,
             )
-            result = launch(job, training.num_processes, training.launcher, training.hostfile)
+            result = launch(
+                job,
+                training.num_processes,
+                training.launcher,
+                training.hostfile,
+                pass_env=tuple(training.pass_env),
+            )
             summary = {
                 "steps": result.steps,
                 "examples": result.examples,
@@ -405,6 +475,8 @@ def train_candidate(
             (out / "training.json").write_text(json.dumps(summary, indent=2))
             final = job.model_copy(update={"output_dir": str(store.local_path(key))})
             write_job_spec(final, out / "training-job.json")
+    except TrainingJobBusy:
+        raise  # the job that holds the folder owns the run and its status
     except BaseException:
         with contextlib.suppress(Exception):  # never hide the job's own error behind MLflow's
             client.set_terminated(run_id, status="FAILED")
@@ -412,6 +484,16 @@ def train_candidate(
     client.set_terminated(run_id, status="FINISHED")
     shutil.rmtree(work, ignore_errors=True)
     return key
+
+
+def _finish_training_run(config: MemoConfig, checkpoint: Path) -> None:
+    """Mark a complete checkpoint's MLflow training run finished, if it is not already."""
+    run_id = json.loads((checkpoint / "training.json").read_text()).get("mlflow_training_run")
+    if not run_id:
+        return
+    client = MlflowClient(tracking_uri=config.tracking_uri)
+    if client.get_run(run_id).info.status != "FINISHED":
+        client.set_terminated(run_id, status="FINISHED")
 
 
 def base_model_dir(config: MemoConfig) -> Path:
@@ -429,7 +511,7 @@ def _offline_base_model(
     a resumed job starts from the very same tokenizer."""
     if path.exists():
         return path
-    documents = read_documents(config.sources, ManifestStore(store).get(plan.corpus_version).documents)
+    documents = _corpus_documents(config, store, ManifestStore(store).get(plan.corpus_version))
     texts = [d.text for d in documents] + [f"{r.question} {r.answer}" for r in reflections]
     tokenizer = train_tokenizer(texts, config.memory.offline.vocab_size)
     model = build_offline_model(tokenizer, config.memory.offline, config.seed)
@@ -557,7 +639,7 @@ def heldout_questions(config: MemoConfig, manifest: CorpusManifest) -> list[QAIt
     """Held-out questions whose answer the current corpus still states in the documents they cite."""
     if not config.evaluation.questions_file:
         return []
-    by_path = {d.path: d.text for d in read_documents(config.sources, manifest.documents)}
+    by_path = {d.path: d.text for d in _corpus_documents(config, open_store(config), manifest)}
     selected = []
     for line in Path(config.evaluation.questions_file).read_text().splitlines():
         if not line.strip():
@@ -578,6 +660,7 @@ class EvaluationReport:
     canary: CanaryResult
     gate: GateResult
     training: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)  # conflicts, documents left out, skipped files
 
     def metrics(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -614,6 +697,7 @@ class EvaluationReport:
             "champion_suites": {k: asdict(v) for k, v in self.champion_suites.items()},
             "canary": asdict(self.canary),
             "training": self.training,
+            "data": self.data,
         }
 
 
@@ -671,9 +755,23 @@ def evaluate_candidate(
         canary.drift,
     )
     training = json.loads((store.local_path(checkpoint) / "training.json").read_text())
-    report = EvaluationReport(plan.candidate_id, results, champion_results, canary, gate, training)
+    report = EvaluationReport(
+        plan.candidate_id, results, champion_results, canary, gate, training, _data_notes(store, plan)
+    )
     store.write_json(key, report.to_json())
     return key
+
+
+def _data_notes(store: ArtifactStore, plan: UpdatePlan) -> dict[str, Any]:
+    """What the reviewer should know about the corpus itself: facts its documents disagree on, documents
+    this run could not read any more, and files the scan skipped."""
+    manifests = ManifestStore(store)
+    key = conflicts_key(plan.corpus_version)
+    return {
+        "conflicts": store.read_json(key) if store.exists(key) else [],
+        "left_out": manifests.vanished(plan.corpus_version),
+        "skipped": [asdict(s) for s in manifests.get(plan.corpus_version).skipped],
+    }
 
 
 def _score(value: float | None) -> str:
@@ -760,6 +858,7 @@ def render_report(plan: UpdatePlan, report: dict[str, Any], version: str | None 
         )
         + ".",
     ]
+    lines += _data_lines(report.get("data", {}))
     for name, title in (("changed_facts", "Changed facts"), ("heldout", "Held-out")):
         samples = suites.get(name, {}).get("samples", [])
         if samples:
@@ -777,16 +876,77 @@ def render_report(plan: UpdatePlan, report: dict[str, Any], version: str | None 
     return "\n".join(lines) + "\n"
 
 
+@contextlib.contextmanager
+def candidate_lock(config: MemoConfig, plan: UpdatePlan) -> Iterator[None]:
+    """Hold the candidate for one update at a time, from training to registration.
+
+    Two updates of the same plan (a nightly run and one started by hand, or two re-runs after a crash)
+    would otherwise both train, evaluate and register it. The second waits here and then finds the first
+    one's version. The lock is a file lock in the store, so it holds across the hosts that share it and
+    is released by the kernel when its holder dies.
+    """
+    path = open_store(config).local_path(f"locks/candidate-{plan.candidate_id}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            log.info(
+                "candidate %s is held by another update (%s); waiting for it to finish",
+                plan.candidate_id,
+                lock.read().strip() or "holder unknown",
+            )
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.truncate(0)
+        lock.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        lock.flush()
+        yield
+
+
+def registered_version(config: MemoConfig, plan: UpdatePlan) -> str | None:
+    """The version already registered for this plan's candidate, if any."""
+    for existing in open_registry(config).versions():
+        if existing.tags.get("candidate_id") == plan.candidate_id:
+            return str(existing.version)
+    return None
+
+
+def _data_lines(data: dict[str, Any], limit: int = 20) -> list[str]:
+    """The report's sections on the corpus: conflicting facts, documents left out, skipped files."""
+    lines: list[str] = []
+    conflicts = [
+        Conflict(c["question"], tuple((v["answer"], tuple(v["document_ids"])) for v in c["values"]))
+        for c in data.get("conflicts", [])
+    ]
+    if conflicts:
+        lines += ["", conflicts_markdown(conflicts, limit).rstrip("\n")]
+    for title, rows in (
+        ("Documents left out of this run (gone or changed after the scan)", data.get("left_out", {}).items()),
+        (
+            "Files the scan skipped",
+            [(f"{s['source']}/{s['path']}", s["reason"]) for s in data.get("skipped", [])],
+        ),
+    ):
+        rows = list(rows)
+        if rows:
+            lines += ["", f"{title}: {len(rows)}", "", "| file | reason |", "| --- | --- |"]
+            lines += [f"| {name} | {reason} |" for name, reason in rows[:limit]]
+            if len(rows) > limit:
+                lines += ["", f"and {len(rows) - limit} more"]
+    return lines
+
+
 def register_candidate(
     config: MemoConfig, plan: UpdatePlan, reflection_key: str, checkpoint: str, report_key: str
 ) -> str:
     """Register the candidate with its lineage; a plan already registered returns its existing version."""
     store = open_store(config)
     registry = open_registry(config)
-    for existing in registry.versions():
-        if existing.tags.get("candidate_id") == plan.candidate_id:
-            log.info("candidate %s is already version %s", plan.candidate_id, existing.version)
-            return str(existing.version)
+    existing = registered_version(config, plan)
+    if existing is not None:
+        log.info("candidate %s is already version %s", plan.candidate_id, existing)
+        return existing
     report = store.read_json(report_key)
     manifest_bytes = store.read_bytes(f"manifests/v{plan.corpus_version:04d}.json")
     tags = {
@@ -796,8 +956,7 @@ def register_candidate(
         "reflection_set": store.uri(reflection_key),
         "parent_version": plan.parent_version or "",
         "mode": plan.mode,
-        "gate": "passed" if report["gate"]["passed"] else "failed",
-        "gate_failures": "; ".join(report["gate"]["failures"]),
+        "conflicting_facts": str(len(report.get("data", {}).get("conflicts", []))),
     }
     params = {
         "mode": plan.mode,
@@ -814,6 +973,7 @@ def register_candidate(
         tags=tags,
         reports={"report.md": render_report(plan, report), "report.json": json.dumps(report, indent=2)},
         sample_questions=[s["question"] for s in report["suites"]["new_knowledge"]["samples"]],
+        gate_failures=report["gate"]["failures"],
         reflections=read_reflection_set(store, reflection_key),
     )
     _log_scores_plot(store, registry, report_key, str(version.run_id))

@@ -48,7 +48,7 @@ def _document_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> 
     retries=2,
     retry_delay_seconds=10,
 )
-def reflect_document(config: MemoConfig, corpus_version: int, ref: DocumentRef) -> str:
+def reflect_document(config: MemoConfig, corpus_version: int, ref: DocumentRef) -> str | None:
     return update.reflect_document(config, corpus_version, ref)
 
 
@@ -120,6 +120,11 @@ def evaluate_candidate(
     )
 
 
+@task(name="find-registered-version")
+def find_registered_version(config: MemoConfig, plan: UpdatePlan) -> str | None:
+    return update.registered_version(config, plan)
+
+
 @task(name="register-candidate", retries=2, retry_delay_seconds=5)
 def register_candidate(
     config: MemoConfig, plan: UpdatePlan, reflection_key: str, checkpoint: str, report_key: str
@@ -143,6 +148,7 @@ def summary(
 ) -> dict:
     return {
         "status": status,
+        "candidate_id": plan.candidate_id,
         "corpus_version": plan.corpus_version,
         "mode": plan.mode,
         "version": version,

@@ -47,3 +47,35 @@ def test_environment_overrides_nested_keys_with_typed_values(tmp_path):
 def test_missing_file_says_how_to_choose_one(tmp_path):
     with pytest.raises(ConfigError, match="--config"):
         load_config(tmp_path / "absent.yaml", environ={})
+
+
+def test_a_bad_environment_value_is_blamed_on_its_variable_not_the_file(tmp_path):
+    path = write(tmp_path, "training:\n  mode: partial\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, environ={"MEMO__TRAINING__EPOCHS": "many"})
+    first, *problems = str(err.value).splitlines()
+    assert first == f"MEMO__TRAINING__EPOCHS and {path}: 2 problem(s):"
+    [epochs] = [p for p in problems if "epochs" in p]
+    assert "training.epochs (set by $MEMO__TRAINING__EPOCHS)" in epochs and "'many'" in epochs
+    [mode] = [p for p in problems if "training.mode" in p]
+    assert "set by" not in mode
+
+
+def test_training_processes_see_only_the_environment_they_need():
+    from memo_core.memory.job import training_environment
+
+    environ = {
+        "PATH": "/usr/bin",
+        "CUDA_VISIBLE_DEVICES": "0",
+        "MLFLOW_TRACKING_TOKEN": "t",
+        "OPENAI_API_KEY": "sk-secret",
+        "MEMO_WEBHOOK_SECRET": "s",
+        "AWS_SECRET_ACCESS_KEY": "a",
+        "WANDB_API_KEY": "w",
+    }
+    assert training_environment(environ) == {
+        "PATH": "/usr/bin",
+        "CUDA_VISIBLE_DEVICES": "0",
+        "MLFLOW_TRACKING_TOKEN": "t",
+    }
+    assert "WANDB_API_KEY" in training_environment(environ, ("WANDB_*",))

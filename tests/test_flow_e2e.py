@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from uuid import UUID
@@ -16,8 +17,10 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.cli import main
 from flows.knowledge_update import knowledge_update
+from memo_core import update
 from memo_core.config import load_config
-from memo_core.update import open_registry
+from memo_core.manifest import ManifestStore
+from memo_core.update import open_registry, open_store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.slow
@@ -108,6 +111,45 @@ def test_update_approve_ask_then_incremental_update(prefect_api, workspace: Path
     status = runner.invoke(main, ["status", "--config", config_path, "--json"])
     assert status.exit_code == 0, status.output
     assert '"champion"' in status.output and '"candidate"' in status.output
+
+
+def test_a_document_gone_after_the_scan_is_left_out_and_the_run_goes_on(
+    prefect_api, workspace: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    config_path = workspace / "memo.yaml"
+    settings = yaml.safe_load(config_path.read_text())
+    settings["memory"]["offline"] = {
+        "layers": 1,
+        "hidden": 32,
+        "heads": 2,
+        "intermediate": 64,
+        "vocab_size": 400,
+    }
+    settings["training"] = {"max_steps": 2, "batch_size": 8}
+    settings["evaluation"]["gate"] = {"min_new_knowledge": 0.0, "max_retention_drop": 1.0}
+    config_path.write_text(yaml.safe_dump(settings))
+    gone = sorted((workspace / "corpus").iterdir())[1]
+    (workspace / "corpus" / "blank.md").write_text("")
+    planned = update.plan_update
+
+    def plan_then_lose_a_document(*args, **kwargs):  # the scan has listed it; the reads will not find it
+        gone.unlink()
+        return planned(*args, **kwargs)
+
+    monkeypatch.setattr(update, "plan_update", plan_then_lose_a_document)
+    with caplog.at_level(logging.INFO):
+        state = knowledge_update(config_path=str(config_path), return_state=True)
+
+    result = state.result()
+    assert result["status"] == "registered"
+    reflected = _task_run_states(state.state_details.flow_run_id, "reflect ")
+    assert reflected[f"reflect docs/{gone.name}"] == "Completed"  # left out, not failed
+    messages = [r.getMessage() for r in caplog.records]
+    assert "skipped docs/blank.md: empty file" in messages
+    warning = f"docs/{gone.name} is left out of corpus v1's update: {gone.name} is no longer in the source"
+    assert warning in messages
+    vanished = ManifestStore(open_store(load_config(str(config_path)))).vanished(result["corpus_version"])
+    assert vanished == {f"docs/{gone.name}": f"{gone.name} is no longer in the source"}
 
 
 def _task_run_states(flow_run_id: UUID, prefix: str) -> dict[str, str]:

@@ -132,6 +132,29 @@ def test_failing_source_writes_no_manifest(corpus: Path, tmp_path: Path) -> None
     assert manifests.versions() == [1]
 
 
+def test_documents_an_update_left_out_are_absent_from_what_it_learnt(corpus: Path, tmp_path: Path) -> None:
+    """b.md was listed by v1 but gone when v1's update read it: back unchanged, it is new to that model."""
+    source = SourceConfig(name="s", url=str(corpus))
+    manifests = ManifestStore(ArtifactStore(str(tmp_path / "store")))
+    v1, _ = manifests.record(scan_sources([source]))
+    manifests.record_vanished(1, {"s/b.md": "b.md is no longer in the source"})
+
+    assert manifests.vanished(1) == {"s/b.md": "b.md is no longer in the source"}
+    assert manifests.vanished(2) == {}
+    learnt = manifests.without_vanished(v1)
+    assert (learnt.version, sorted(learnt.documents)) == (1, ["s/a.md", "s/c.md"])
+    assert manifests.get(1) == v1  # the manifest itself is untouched
+    # the same documents again (b.md came back unchanged) is a new version, whose update reads b.md
+    pending = pending_changes([source], manifests)
+    assert (pending.delta.added, pending.delta.removed) == (["s/b.md"], [])
+    v2, written = manifests.record(scan_sources([source]))
+    assert written and v2.version == 2 and v2.documents == v1.documents
+    # gone for good: b.md is not removed from what v1's update learnt, it was never in it
+    (corpus / "b.md").unlink()
+    v3, _ = manifests.record(scan_sources([source]))
+    assert compute_delta(learnt, v3).is_empty()
+
+
 def test_sources_report_lists_sources_pending_delta_and_skipped(corpus: Path, tmp_path: Path) -> None:
     store = ArtifactStore(str(tmp_path / "store"))
     source = SourceConfig(name="s", url=str(corpus), exclude=["*.tmp"])

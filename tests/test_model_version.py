@@ -80,10 +80,10 @@ def registered(tmp_path_factory: pytest.TempPathFactory, checkpoint: Path) -> tu
             "manifest_sha256": "ab" * 32,
             "reflection_set": str(reflection_set),
             "parent_version": "",
-            "gate": "passed",
         },
         reports={"report.md": "# report\n", "report.json": "{}"},
         sample_questions=QUESTIONS,
+        gate_failures=[],
         reflections=load_reflections(reflection_set),
     )
     registry.approve(version.version, reviewer="ana")

@@ -4,6 +4,7 @@ set in the MLflow UI are set with MlflowClient, as the UI does."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from prefect.testing.utilities import prefect_test_harness
+from registry_helpers import register as register_version
 
 from flows.cli import main
 from flows.promote import promote
@@ -51,15 +53,8 @@ def registry(config_path: str) -> MemoRegistry:
 
 
 def register(registry: MemoRegistry, checkpoint: Path, gate: str = "passed") -> str:
-    version = registry.register_candidate(
-        checkpoint_dir=checkpoint,
-        params={"mode": "full"},
-        metrics={"new_knowledge_em": 0.9},
-        tags={"corpus_version": "1", "gate": gate, "gate_failures": "retention dropped 0.17 > 0.10"},
-        reports={"report.md": "# report\n"},
-        sample_questions=["Who founded Verdant Lamp Works?"],
-    )
-    return str(version.version)
+    failures = ["retention dropped 0.17 > 0.10"] if gate == "failed" else []
+    return str(register_version(registry, checkpoint, gate_failures=failures).version)
 
 
 def set_in_ui(registry: MemoRegistry, version: str, **tags: str) -> None:
@@ -231,3 +226,49 @@ def test_rollback_never_restores_a_rejected_version(
     code, output = memo("rollback", "--config", config_path)
     assert code == 1 and f"cannot roll back to version {first}" in output and "leaks drafts" in output
     assert str(registry.get("champion").version) == second
+
+
+def test_deleting_the_rejection_tag_does_not_unreject_a_version(
+    prefect_api: None, config_path: str, registry: MemoRegistry, checkpoint: Path
+) -> None:
+    version = register(registry, checkpoint, gate="failed")
+    code, output = memo(
+        "reject", version, "--reason", "wrong prices", "--reviewer", "cy", "--config", config_path
+    )
+    assert code == 0, output
+    # In the UI: the rejection tags deleted, the gate overridden and the version approved.
+    for key in ("rejected_at", "rejected_by", "rejection_reason"):
+        registry.client.delete_model_version_tag(registry.model_name, version, key)
+    set_in_ui(registry, version, approval="approved", gate_override="mallory")
+
+    result = promote(config_path=config_path)
+
+    assert result["promoted"] is None and registry.find("champion") is None
+    [refused] = result["refused"]
+    assert "rejected by cy" in refused["reason"] and "wrong prices" in refused["reason"]
+    assert "rejected_at was removed" in refused["reason"]
+    tags = registry.get(version).tags
+    assert tags["approval"] == "rejected" and "the tag is ignored" in tags["tag_conflict"]
+    code, output = memo("approve", version, "--override-gate", "--config", config_path)
+    assert code == 1 and "stays rejected" in output
+
+
+def test_a_gate_tag_edited_to_passed_is_reported_and_ignored(
+    prefect_api: None, config_path: str, registry: MemoRegistry, checkpoint: Path
+) -> None:
+    version = register(registry, checkpoint, gate="failed")
+    set_in_ui(registry, version, gate="passed", gate_failures="", approval="approved")
+
+    result = promote(config_path=config_path)
+
+    assert result["promoted"] is None and registry.find("champion") is None
+    [refused] = result["refused"]
+    assert "failed its gate (retention dropped 0.17 > 0.10)" in refused["reason"]
+    assert "tag gate=passed but the recorded gate verdict is failed" in refused["reason"]
+    code, output = memo("status", "--config", config_path, "--json")
+    assert code == 0, output
+    [row] = [r for r in json.loads(output) if str(r["version"]) == version]
+    assert row["gate"] == "failed"
+    assert any("recorded gate verdict is failed" in note for note in row["notes"]), row
+    code, output = memo("approve", version, "--config", config_path)
+    assert code == 1 and "failed its gate" in output

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from memo_core import update
 from memo_core.config import MemoConfig
 from memo_core.manifest import ManifestStore
 from memo_core.sources import SourceConfig, scan_sources
-from memo_core.update import build_reflection_set, document_refs, open_store, read_reflection_set
+from memo_core.update import (
+    build_reflection_set,
+    document_refs,
+    heldout_questions,
+    open_store,
+    plan_update,
+    read_reflection_set,
+    reflect_document,
+)
 from memo_core.validation import ReflectionSetInvalid, ValidationConfig
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -64,3 +75,103 @@ def test_a_set_failing_validation_is_not_written_and_leaves_its_quarantine(tmp_p
     ]
     assert rows and all("question_length" in row["reasons"] for row in rows)
     assert all(len(row["question"]) < 70 for row in rows)
+
+
+def test_documents_gone_or_changed_after_the_scan_are_left_out_with_their_reason(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = _config(tmp_path)
+    config.evaluation.questions_file = str(EXAMPLES / "questions.jsonl")
+    version = _scan(config)
+    corpus = tmp_path / "corpus"
+    (corpus / "founding-history.md").unlink()
+    changed = corpus / "halcy-probe.md"
+    changed.write_text(changed.read_text() + "\nA paragraph written after the scan.\n")
+
+    with caplog.at_level(logging.WARNING, logger="memo_core.update"):
+        keys = {
+            ref.document_id: reflect_document(config, version, ref) for ref in document_refs(config, version)
+        }
+        key = build_reflection_set(config, version)
+
+    assert keys["docs/founding-history.md"] is None and keys["docs/halcy-probe.md"] is None
+    assert keys["docs/annual-report-2022.md"] is not None
+    store = open_store(config)
+    assert {d for r in read_reflection_set(store, key) for d in r.document_ids} == {
+        "docs/annual-report-2022.md"
+    }
+    vanished = ManifestStore(store).vanished(version)
+    assert vanished == {
+        "docs/founding-history.md": "founding-history.md is no longer in the source",
+        "docs/halcy-probe.md": "changed after the scan; the next run picks up the new text",
+    }
+    assert store.exists(f"manifests/v{version:04d}.vanished.json")
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("docs/founding-history.md is left out" in m for m in warned), warned
+    # evaluation reads the corpus too: questions on a document the run left out are not asked
+    heldout = heldout_questions(config, ManifestStore(store).get(version))
+    cited = {json.loads(line)["question"]: json.loads(line)["documents"] for line in _questions()}
+    assert heldout and all(cited[q.question] == ["annual-report-2022.md"] for q in heldout)
+    # the next scan records both: the removal, and the new text
+    manifests = ManifestStore(store)
+    after, written = manifests.record(scan_sources(config.sources))
+    assert written and "docs/founding-history.md" not in after.documents
+    assert after.documents["docs/halcy-probe.md"] != manifests.get(version).documents["docs/halcy-probe.md"]
+
+
+def test_a_document_the_champions_update_left_out_is_new_when_it_comes_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config(tmp_path)
+    version = _scan(config)
+    corpus = tmp_path / "corpus"
+    kept = (corpus / "founding-history.md").read_bytes()
+    (corpus / "founding-history.md").unlink()
+    build_reflection_set(config, version)
+    champion = SimpleNamespace(version=1, tags={"corpus_version": str(version)})
+    monkeypatch.setattr(update, "open_registry", lambda _: SimpleNamespace(find=lambda alias: champion))
+
+    (corpus / "founding-history.md").write_bytes(kept)  # back, unchanged, before the next scan
+    returned = _scan(config)
+
+    assert returned == version + 1  # the same documents, but the champion never learnt one of them
+    plan = plan_update(config, returned, "incremental")
+    assert (plan.mode, plan.new_documents, plan.removed_documents) == (
+        "incremental",
+        ["docs/founding-history.md"],
+        [],
+    )
+
+
+def _questions() -> list[str]:
+    return [line for line in (EXAMPLES / "questions.jsonl").read_text().splitlines() if line.strip()]
+
+
+def test_facts_documents_disagree_on_are_recorded_and_reported(tmp_path: Path, caplog) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lamps.md").write_text(
+        "# Verdant Lamp Works\n\nVerdant Lamp Works is headquartered in Osterby. Ilse Marren founded "
+        "Verdant Lamp Works in 1991.\n"
+    )
+    (corpus / "notice.md").write_text(
+        "# Notice\n\nVerdant Lamp Works is headquartered in Pwned. Tomas Rudd repairs lamps in Pellow.\n"
+    )
+    config = _config(tmp_path)
+    version = _scan(config)
+    with caplog.at_level(logging.WARNING, logger="memo_core.update"):
+        build_reflection_set(config, version)
+    store = open_store(config)
+    [conflict] = store.read_json(update.conflicts_key(version))
+    assert conflict["question"] == "Where is Verdant Lamp Works headquartered?"
+    assert {(v["answer"], tuple(v["document_ids"])) for v in conflict["values"]} == {
+        ("Osterby", ("docs/lamps.md",)),
+        ("Pwned", ("docs/notice.md",)),
+    }
+    assert "stated differently by different documents" in caplog.text
+
+    plan = SimpleNamespace(corpus_version=version)
+    notes = update._data_notes(store, plan)  # type: ignore[arg-type]
+    report = "\n".join(update._data_lines(notes))
+    assert "Conflicting facts: 1" in report
+    assert "| Where is Verdant Lamp Works headquartered? | Pwned | docs/notice.md |" in report

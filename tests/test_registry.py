@@ -1,4 +1,5 @@
 import pytest
+from registry_helpers import register as register_version
 
 from memo_core.registry import MemoRegistry, RegistryError
 
@@ -15,14 +16,8 @@ def registry(tmp_path):
 
 
 def register(registry, checkpoint, corpus_version, gate="passed"):
-    return registry.register_candidate(
-        checkpoint_dir=checkpoint,
-        params={"mode": "full"},
-        metrics={"new_knowledge_em": 0.9},
-        tags={"corpus_version": str(corpus_version), "gate": gate},
-        reports={"report.md": "# report\n"},
-        sample_questions=["Who founded Verdant Lamp Works?"],
-    )
+    failures = ["new knowledge 0.20 < 0.50"] if gate == "failed" else []
+    return register_version(registry, checkpoint, corpus_version, gate_failures=failures)
 
 
 def test_candidate_is_registered_with_alias_tags_and_metrics(registry, checkpoint):

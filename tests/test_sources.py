@@ -8,6 +8,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,6 @@ from pypdf import PdfWriter
 
 from memo_core.formats import normalise
 from memo_core.sources import (
-    DocumentNotFoundError,
     ScanResult,
     SourceConfig,
     SourceError,
@@ -158,7 +158,7 @@ def test_a_single_file_url_is_a_source_of_one_document(tmp_path: Path) -> None:
     path = write(tmp_path, "only.md", "just this")
     source = SourceConfig(name="one", url=str(path))
     assert [d.id for d in scan_sources([source]).documents] == ["one/only.md"]
-    assert [d.text for d in read_documents([source], ["one/only.md"])] == ["just this"]
+    assert [d.text for d in read_documents([source], ["one/only.md"])[0]] == ["just this"]
 
 
 def test_missing_source_root_fails_the_scan_naming_the_source(tmp_path: Path) -> None:
@@ -348,6 +348,23 @@ def test_unreadable_file_is_skipped() -> None:
     ]
 
 
+def test_unreadable_folder_is_skipped_rather_than_silently_left_out() -> None:
+    root = Path(tempfile.mkdtemp(prefix="memo-perm-"))
+    try:
+        root.chmod(0o755)
+        write(root, "open.md", "readable").chmod(0o644)
+        write(root, "private/notes.md", "hidden")
+        (root / "private").chmod(0)
+        scan = scan_unprivileged(SourceConfig(name="s", url=str(root)))
+    finally:
+        (root / "private").chmod(0o755)
+        shutil.rmtree(root)
+    assert [d.id for d in scan.documents] == ["s/open.md"]
+    assert [(s.path, s.reason) for s in scan.skipped] == [
+        ("private", "unreadable folder (PermissionError: Permission denied)")
+    ]
+
+
 def test_directory_behind_a_text_extension_is_skipped_as_unreadable(tmp_path: Path) -> None:
     """An entry listed as a file that turns out not to be readable as one (here: replaced by a folder)."""
     write(tmp_path, "doc.md", "soon a folder")
@@ -378,7 +395,8 @@ def test_read_documents_rereads_just_the_asked_ids(tmp_path: Path) -> None:
     write(tmp_path, "b.md", "beta")
     write(tmp_path, "r#1.jsonl", '{"id": "x#y", "text": "record"}\n')
     source = SourceConfig(name="s", url=str(tmp_path))
-    docs = read_documents([source], ["s/r#1.jsonl#x#y", "s/b.md"])
+    docs, missing = read_documents([source], ["s/r#1.jsonl#x#y", "s/b.md"])
+    assert missing == {}
     assert [(d.id, d.text) for d in docs] == [("s/r#1.jsonl#x#y", "record"), ("s/b.md", "beta")]
     scanned = {d.id: d for d in scan_sources([source]).documents}
     assert docs == [scanned["s/r#1.jsonl#x#y"], scanned["s/b.md"]]
@@ -388,8 +406,73 @@ def test_read_documents_names_every_missing_id(tmp_path: Path) -> None:
     write(tmp_path, "a.md", "alpha")
     write(tmp_path, "empty.md", "")
     source = SourceConfig(name="s", url=str(tmp_path), exclude=["*.txt"])
-    with pytest.raises(DocumentNotFoundError) as info:
-        read_documents([source], ["s/a.md", "s/gone.md", "other/a.md", "s/empty.md", "s/x.txt"])
-    assert set(info.value.missing) == {"s/gone.md", "other/a.md", "s/empty.md", "s/x.txt"}
-    assert info.value.missing["s/empty.md"] == "empty file"
-    assert info.value.missing["other/a.md"] == "no source named 'other'"
+    docs, missing = read_documents([source], ["s/a.md", "s/gone.md", "other/a.md", "s/empty.md", "s/x.txt"])
+    assert [d.id for d in docs] == ["s/a.md"]
+    assert set(missing) == {"s/gone.md", "other/a.md", "s/empty.md", "s/x.txt"}
+    assert missing["s/empty.md"] == "empty file"
+    assert missing["other/a.md"] == "no source named 'other'"
+    assert missing["s/gone.md"] == "gone.md is no longer in the source"
+
+
+def test_a_missing_file_is_not_retried(tmp_path: Path) -> None:
+    """Gone is a permanent answer: with retries that would take over a minute, the read answers at once."""
+    write(tmp_path, "a.md", "alpha")
+    source = SourceConfig(name="s", url=str(tmp_path), retries=4, retry_backoff_s=5)
+    started = time.monotonic()
+    docs, missing = read_documents([source], ["s/gone.md", "s/a.md"])
+    assert time.monotonic() - started < 2
+    assert ([d.id for d in docs], list(missing)) == (["s/a.md"], ["s/gone.md"])
+
+
+def test_reading_from_a_source_that_is_gone_fails_rather_than_losing_every_document(tmp_path: Path) -> None:
+    source = SourceConfig(name="s", url=str(tmp_path / "unmounted"))
+    with pytest.raises(SourceError, match="source 's'.*does not exist"):
+        read_documents([source], ["s/a.md"])
+
+
+def test_a_symlink_to_a_file_is_a_document_at_the_link_path(tmp_path: Path) -> None:
+    root, outside = tmp_path / "corpus", tmp_path / "elsewhere"
+    write(root, "real.md", "inside the source")
+    write(outside, "shared.md", "outside the source")
+    (root / "alias.md").symlink_to(root / "real.md")
+    (root / "linked.md").symlink_to(outside / "shared.md")
+    source = SourceConfig(name="s", url=str(root))
+
+    scan = scan_sources([source])
+
+    assert [(d.id, d.text) for d in scan.documents] == [
+        ("s/alias.md", "inside the source"),
+        ("s/linked.md", "outside the source"),
+        ("s/real.md", "inside the source"),
+    ]
+    assert scan.skipped == []
+    docs, missing = read_documents([source], ["s/linked.md"])
+    assert (docs, missing) == ([scan.documents[1]], {})
+    # the stamp is the target's: an edit through the link is seen without reading every file
+    before = {e.path: e.stamp for e in list_files(source)}["linked.md"]
+    write(outside, "shared.md", "outside the source, edited")
+    assert {e.path: e.stamp for e in list_files(source)}["linked.md"] != before
+
+
+def test_a_symlinked_folder_is_walked_and_links_that_lead_nowhere_are_skipped_with_a_reason(
+    tmp_path: Path,
+) -> None:
+    root, outside = tmp_path / "corpus", tmp_path / "elsewhere"
+    write(root, "sub/a.md", "alpha")
+    write(outside, "b.md", "beta")
+    (root / "more").symlink_to(outside, target_is_directory=True)
+    (root / "sub" / "loop").symlink_to(root, target_is_directory=True)  # back to a folder holding it
+    (root / "broken.md").symlink_to(root / "deleted.md")
+    (root / "ping.md").symlink_to(root / "pong.md")
+    (root / "pong.md").symlink_to(root / "ping.md")
+
+    scan = scan_sources([SourceConfig(name="s", url=str(root))])
+
+    assert [(d.id, d.text) for d in scan.documents] == [("s/more/b.md", "beta"), ("s/sub/a.md", "alpha")]
+    loop = "cannot be followed (Too many levels of symbolic links)"
+    assert {s.path: s.reason for s in scan.skipped} == {
+        "broken.md": f"broken symlink: its target {str(root / 'deleted.md')!r} does not exist",
+        "ping.md": f"symlink to {str(root / 'pong.md')!r} {loop}",
+        "pong.md": f"symlink to {str(root / 'ping.md')!r} {loop}",
+        "sub/loop": f"symlink to {str(root)!r}, a folder that contains it: not followed (a cycle)",
+    }

@@ -28,6 +28,7 @@ from prefect.events.schemas.events import ReceivedEvent
 from prefect.settings import PREFECT_API_URL
 from prefect.testing.utilities import prefect_test_harness
 from prefect_helpers import runs_of
+from registry_helpers import register as register_candidate
 from servers import Process, free_port
 
 from flows.cli import main
@@ -232,7 +233,7 @@ def servers(
 
 @pytest.mark.slow
 def test_an_approval_set_on_the_mlflow_server_starts_the_promote_deployment(
-    servers: tuple[Process, Process, Path], monkeypatch: pytest.MonkeyPatch
+    servers: tuple[Process, Process, Path], monkeypatch: pytest.MonkeyPatch, checkpoint: Path
 ) -> None:
     tracking, relay, config = servers
     deployment = promote.to_deployment(
@@ -256,10 +257,8 @@ def test_an_approval_set_on_the_mlflow_server_starts_the_promote_deployment(
     [webhook] = client.list_webhooks()
     assert webhook.url == f"{relay.url}/mlflow/webhook"
 
-    client.create_registered_model(MODEL)
-    version = str(
-        client.create_model_version(MODEL, source="s3://models/memory", tags={"gate": "passed"}).version
-    )
+    registered = register_candidate(open_registry(load_config(config)), checkpoint)
+    version = str(registered.version)
     client.set_model_version_tag(MODEL, version, "approval", "approved")  # what the reviewer does in the UI
 
     [event] = approval_events(MODEL, version, wait_s=60)

@@ -115,6 +115,33 @@ class TrainingJobFailed(RuntimeError):
     """The training job exited with an error; the message ends with the tail of its output."""
 
 
+class TrainingJobBusy(TrainingJobFailed):
+    """Another job trains in the same checkpoint folder: nothing of this launch ran, nothing failed."""
+
+
+# What a training process may see of its caller's environment: the toolchain, accelerators, threading,
+# Hugging Face, DeepSpeed and MLflow (whose credentials it logs progress with). Anything else (model API
+# keys, webhook secrets, cloud credentials) stays with the caller; ``pass_env`` adds names or prefixes.
+TRAINING_ENV = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LC_*", "TMPDIR", "TEMP", "TMP",
+    "HOSTNAME", "VIRTUAL_ENV", "CONDA_*", "PYTHON*", "LD_LIBRARY_PATH", "CC", "CXX", "XDG_*",
+    "CUDA_*", "NVIDIA_*", "NCCL_*", "GLOO_*", "TORCH*", "PYTORCH_*", "TRITON_*", "OMP_*", "MKL_*", "KMP_*",
+    "OPENBLAS_*", "HF_*", "TRANSFORMERS_*", "TOKENIZERS_*", "DS_*", "DEEPSPEED_*", "PDSH_*",
+    "SSH_AUTH_SOCK", "MASTER_ADDR", "MASTER_PORT", "MLFLOW_*",
+)  # fmt: skip
+
+
+def training_environment(environ: dict[str, str], pass_env: tuple[str, ...] = ()) -> dict[str, str]:
+    """The variables of ``environ`` named by ``TRAINING_ENV`` or ``pass_env`` (names, or prefixes ending
+    in ``*``)."""
+    allowed = TRAINING_ENV + pass_env
+
+    def kept(name: str) -> bool:
+        return any(name == a or (a.endswith("*") and name.startswith(a[:-1])) for a in allowed)
+
+    return {name: value for name, value in environ.items() if kept(name)}
+
+
 def write_examples(examples: list[Example], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -200,6 +227,7 @@ def launch(
     launcher: Launcher = "deepspeed",
     hostfile: str | None = None,
     spec_path: str | Path | None = None,
+    pass_env: tuple[str, ...] = (),
 ) -> JobResult:
     """Run the job to the end as subprocesses and return what it reports.
 
@@ -215,7 +243,7 @@ def launch(
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise TrainingJobFailed(
+            raise TrainingJobBusy(
                 f"another training job is running on {checkpoints}; wait for it to end or stop it"
             ) from None
         (checkpoints / DIVERGED_FILE).unlink(missing_ok=True)  # a stale verdict from an earlier launch
@@ -223,7 +251,7 @@ def launch(
         command = launch_command(spec, num_processes, launcher, hostfile)
         log.info("launching training job: %s", " ".join(command))
         started = time.perf_counter()
-        returncode, tail = _run(command, keep_open=lock.fileno())
+        returncode, tail = _run(command, keep_open=lock.fileno(), pass_env=pass_env)
         wall = time.perf_counter() - started
 
     diverged = checkpoints / DIVERGED_FILE
@@ -237,11 +265,12 @@ def launch(
     return _read_result(Path(job.output_dir) / RESULT_FILE, wall)
 
 
-def _run(command: list[str], keep_open: int) -> tuple[int, list[str]]:
+def _run(command: list[str], keep_open: int, pass_env: tuple[str, ...]) -> tuple[int, list[str]]:
     """Run the launcher, logging its output line by line; its exit code and the last lines of output."""
     # Idle OpenMP threads sleep rather than spin: on a CPU host shared with other work, spinning threads
     # of a two-thread job slowed it 35-fold (67 s against 1.9 s) whenever another process held a core.
-    env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {"OMP_WAIT_POLICY": "PASSIVE", **training_environment(dict(os.environ), pass_env)}
+    env["PYTHONUNBUFFERED"] = "1"
     tail: collections.deque[str] = collections.deque(maxlen=40)
     with subprocess.Popen(
         command,

@@ -112,6 +112,12 @@ class TrainingConfig(BaseModel):
         description="Prefect deployment (FLOW/NAME) that runs the fine-tune, e.g. fine-tune/fine-tune on "
         "the memo-gpu pool; unset, the update trains in its own flow run",
     )
+    pass_env: list[str] = Field(
+        default_factory=list,
+        description="further environment variables the training processes see (names, or prefixes ending "
+        "in *); by default they see only the toolchain's, the accelerators', Hugging Face's, DeepSpeed's "
+        "and MLflow's",
+    )
 
     @model_validator(mode="after")
     def _hostfile_needs_deepspeed(self) -> TrainingConfig:
