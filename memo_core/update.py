@@ -120,10 +120,10 @@ def plan_update(config: MemoConfig, corpus_version: int, mode: str | None = None
     settings = {
         "corpus": corpus_version,
         "parent": parent_version,
-        # How often to log or checkpoint, and which launcher or deployment runs the job, do not change
-        # the model.
+        # How often to log or checkpoint, which launcher or deployment runs the job and what environment it
+        # sees do not change the model.
         "training": config.training.model_dump(
-            exclude={"log_every", "checkpoint_every", "launcher", "deployment"}
+            exclude={"log_every", "checkpoint_every", "launcher", "deployment", "pass_env"}
         ),
         "memory": config.memory.model_dump(),
         "generator": build_generator(config.generator).settings_hash(),
