@@ -35,7 +35,8 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy memo_core
+	$(BIN)/mypy memo_core tasks flows
+	$(BIN)/lint-imports
 
 # Prefect server, a worker on memo-default and an MLflow server on 127.0.0.1, in the foreground (Ctrl-C
 # stops them); pids, logs and databases under .memo/stack. Settings: see infra/stack.sh.

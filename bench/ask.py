@@ -21,15 +21,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from memo_core.chunking import Chunk, ChunkingConfig, chunk_document
 from memo_core.config import load_config
-from memo_core.evaluation import QAItem, exact_match, token_f1
-from memo_core.executive import build_executive
-from memo_core.generation.offline import OfflineGenerator
+from memo_core.evaluation.metrics import QAItem, exact_match, token_f1
+from memo_core.executive.protocol import build_executive
 from memo_core.memory.model import MemoryModel
-from memo_core.reflections import normalise_text
-from memo_core.sources import Document, SourceConfig, scan_sources
-from memo_core.update import open_registry
+from memo_core.reflections.chunking import Chunk, chunk_document
+from memo_core.reflections.config import ChunkingConfig
+from memo_core.reflections.generators.offline.generator import OfflineGenerator
+from memo_core.runtime import open_registry
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.scan import Document, scan_sources
+from memo_core.text import normalise_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "ask.json"

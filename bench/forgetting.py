@@ -47,11 +47,15 @@ import torch
 from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-from memo_core.abstention import invented_words
-from memo_core.evaluation import GateConfig, QAItem, apply_gate, exact_match
-from memo_core.memory.model import MemoryModel, OfflineModelSpec, build_offline_model, train_tokenizer
-from memo_core.memory.training import Example, TrainingConfig, train
-from memo_core.replay import ReplaySampling, incremental_examples
+from memo_core.evaluation.config import GateConfig
+from memo_core.evaluation.gate import apply_gate
+from memo_core.evaluation.metrics import QAItem, exact_match
+from memo_core.memory.config import OfflineModelSpec
+from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
+from memo_core.training.abstention import invented_words
+from memo_core.training.config import ReplaySampling, TrainingConfig
+from memo_core.training.examples import Example, train
+from memo_core.training.replay import incremental_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -130,9 +134,11 @@ def corpus_updates() -> tuple[list[Update], list[str]]:
     """The sample corpus as memo's demo sees it: batch 1, then batch 2 with one document changed and one
     removed. New facts are the reflections the batch-1 set did not hold; kept facts the batch-1
     reflections still in the batch-2 set. Also returns the documents' texts, for the tokenizer."""
-    from memo_core.generation import GeneratorConfig, build_generator
-    from memo_core.reflections import Reflection, dedupe
-    from memo_core.sources import Document, SourceConfig, scan_sources
+    from memo_core.reflections.config import GeneratorConfig
+    from memo_core.reflections.generators.base import build_generator
+    from memo_core.reflections.records import Reflection, dedupe
+    from memo_core.sources.config import SourceConfig
+    from memo_core.sources.scan import Document, scan_sources
 
     def documents(batch: str) -> dict[str, Document]:
         scan = scan_sources([SourceConfig(name=batch, url=str(EXAMPLES / batch))])

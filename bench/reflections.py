@@ -18,9 +18,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from memo_core.generation import GeneratorConfig, build_generator
-from memo_core.reflections import Reflection, normalise_text
-from memo_core.sources import Document, SourceConfig, scan_sources
+from memo_core.reflections.config import GeneratorConfig
+from memo_core.reflections.generators.base import build_generator
+from memo_core.reflections.records import Reflection
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.scan import Document, scan_sources
+from memo_core.text import normalise_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

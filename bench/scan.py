@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memo_core.manifest import ManifestStore, compute_delta, pending_changes
-from memo_core.sources import SourceConfig, scan_sources
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.manifest import ManifestStore, compute_delta, pending_changes
+from memo_core.sources.scan import scan_sources
 from memo_core.store import ArtifactStore
 
 GOAL_S = 10.0  # the goal for scanning and diffing 10,000 documents on this 2-core machine

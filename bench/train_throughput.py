@@ -1,7 +1,7 @@
 """Training throughput of the MEMORY training job: tokens per second, peak memory and, on GPUs, model FLOPs
 utilisation. Prints a table and writes bench/results/train_throughput.json (or ``--out``).
 
-Every figure comes from the real job (``memo_core.memory.job.launch``: the DeepSpeed launcher, the worker,
+Every figure comes from the real job (``memo_core.training.job.launch``: the DeepSpeed launcher, the worker,
 ZeRO-2 from infra/deepspeed/zero2.json), not from a separate loop.
 
 - ``--device cpu`` (by default): the offline default model (``OfflineModelSpec()``, about 4M parameters) on
@@ -51,7 +51,10 @@ import transformers
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from any folder
 
-from memo_core.memory.job import (  # noqa: E402
+from memo_core.memory.config import OfflineModelSpec  # noqa: E402
+from memo_core.memory.model import build_offline_model, train_tokenizer  # noqa: E402
+from memo_core.training.examples import IGNORE, Example, encode  # noqa: E402
+from memo_core.training.job import (  # noqa: E402
     JobResult,
     TrainingJob,
     TrainingJobFailed,
@@ -59,8 +62,6 @@ from memo_core.memory.job import (  # noqa: E402
     resolve_deepspeed_config,
     write_examples,
 )
-from memo_core.memory.model import OfflineModelSpec, build_offline_model, train_tokenizer  # noqa: E402
-from memo_core.memory.training import IGNORE, Example, encode  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 # Dense bf16 peak of one GPU, TFLOP/s, by a word of its name (vendor data sheets, SXM parts).
@@ -143,8 +144,10 @@ def run_row(
 def corpus_data() -> tuple[list[Example], Any]:
     """The offline generator's training reflections of examples/batch1 (the memory's real workload) and a
     tokenizer fitted to them, as a full build does."""
-    from memo_core.generation import GeneratorConfig, build_generator
-    from memo_core.sources import SourceConfig, scan_sources
+    from memo_core.reflections.config import GeneratorConfig
+    from memo_core.reflections.generators.base import build_generator
+    from memo_core.sources.config import SourceConfig
+    from memo_core.sources.scan import scan_sources
 
     scan = scan_sources([SourceConfig(name="docs", url=str(ROOT / "examples" / "batch1"))])
     generator = build_generator(GeneratorConfig())

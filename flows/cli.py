@@ -13,14 +13,14 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from memo_core.config import ConfigError, MemoConfig, config_file, load_config
 
 if TYPE_CHECKING:
-    from memo_core.registry import MemoRegistry
+    from memo_core.registry.registry import MemoRegistry
 
 config_option = click.option(
     "--config",
@@ -41,7 +41,7 @@ def _load(config_path: str | None) -> MemoConfig:
 @contextlib.contextmanager
 def _registry(config_path: str | None) -> Iterator[MemoRegistry]:
     """The configured registry; a request it refuses ends the command with the registry's reason."""
-    from memo_core.update import open_registry
+    from memo_core.runtime import open_registry
 
     config = _load(config_path)
     with _clear_errors():
@@ -55,14 +55,15 @@ _ENVIRONMENT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # log lines, not bars, in a terminal
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 
 
 @contextlib.contextmanager
 def _clear_errors() -> Iterator[None]:
     """End the command with one line for failures whose message says it all, not a traceback."""
-    from memo_core.registry import RegistryError
-    from memo_core.sources import SourceError
+    from memo_core.registry.registry import RegistryError
+    from memo_core.sources.scan import SourceError
 
     try:
         yield
@@ -95,11 +96,11 @@ def main() -> None:
     "--mode", type=click.Choice(["incremental", "full"]), default=None, help="Override training.mode."
 )
 @click.option("--dry-run", is_flag=True, help="Scan and plan only; train nothing.")
-def update(config_path: str | None, mode: str | None, dry_run: bool) -> None:
+def update(config_path: str | None, mode: Literal["incremental", "full"] | None, dry_run: bool) -> None:
     """Scan the sources and, if anything changed, train and register a candidate."""
     config = _load(config_path)
     from flows.knowledge_update import knowledge_update
-    from memo_core.sources import check_local_roots
+    from memo_core.sources.scan import check_local_roots
 
     with _clear_errors():
         check_local_roots(config.sources)
@@ -187,11 +188,11 @@ def ask(config_path: str | None, question: str, trace: bool, ref: str, as_json: 
     """Answer QUESTION through the executive, interrogating the champion memory; cite the documents."""
     if not question.strip():
         raise click.UsageError("QUESTION is empty or only whitespace: ask something")
-    from memo_core.citations import answer_with_citations
-    from memo_core.executive import build_executive
-    from memo_core.registry import RegistryError, RegistryUnavailable
-    from memo_core.serve import load_memory
-    from memo_core.update import open_registry
+    from memo_core.executive.protocol import build_executive
+    from memo_core.registry.registry import RegistryError, RegistryUnavailable
+    from memo_core.runtime import open_registry
+    from memo_core.serving.app import load_memory
+    from memo_core.serving.citations import answer_with_citations
 
     config = _load(config_path)
     try:
@@ -223,9 +224,9 @@ def status(config_path: str | None, as_json: bool) -> None:
     The gate and any rejection are read from each version's audit record; a tag that contradicts it is
     named in the notes.
     """
-    from memo_core.registry import tag_conflicts
+    from memo_core.registry.registry import tag_conflicts
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     with _registry(config_path) as registry:
         for version in registry.versions():
             record = registry.record(version)
@@ -281,8 +282,8 @@ def _review_notes(tags: dict[str, str]) -> list[str]:
 @config_option
 def sources(config_path: str | None) -> None:
     """List the sources and the changes the next update would process (reads only)."""
-    from memo_core.manifest import format_sources_report
-    from memo_core.update import open_store
+    from memo_core.runtime import open_store
+    from memo_core.sources.manifest import format_sources_report
 
     config = _load(config_path)
     click.echo(format_sources_report(config.sources, open_store(config)))
@@ -312,9 +313,9 @@ def reflect(
     The generator and validation settings come from the config file when there is one. The quarantine
     (rows that failed validation, with reasons) and the validation data docs are written beside OUT.
     """
-    from memo_core.distil import reflect_folder
-    from memo_core.generation.chat import ChatError
-    from memo_core.validation import ReflectionSetInvalid
+    from memo_core.llm.chat import ChatError
+    from memo_core.reflections.build import reflect_folder
+    from memo_core.reflections.validation import ReflectionSetInvalid
 
     have_config = config_path is not None or config_file().exists()
     config = _load(config_path) if have_config else MemoConfig()
@@ -346,6 +347,9 @@ def reflect(
         click.echo(f"  validation report: {report.validation.data_docs_index}")
     for skipped in report.skipped:
         click.echo(f"  skipped {skipped.path}: {skipped.reason}")
+    for conflict in report.conflicts:
+        values = " / ".join(f"{answer} ({', '.join(docs)})" for answer, docs in conflict.values)
+        click.echo(f"  conflicting: {conflict.question} {values}")
 
 
 @main.command()
@@ -359,7 +363,7 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
-    from memo_core.serve import create_app
+    from memo_core.serving.app import create_app
 
     config = _load(config_path)
     overrides = {key: value for key, value in {"host": host, "port": port}.items() if value is not None}
@@ -413,7 +417,7 @@ def webhook_relay(config_path: str | None, host: str, port: int, secret_env: str
     from prefect.settings import PREFECT_API_URL
 
     from flows.promote import emit_approval
-    from memo_core.webhooks import create_relay_app
+    from memo_core.registry.webhooks import create_relay_app
 
     config = _load(config_path)
     if not PREFECT_API_URL.value():
@@ -433,7 +437,7 @@ def webhook_register(config_path: str | None, url: str, secret_env: str) -> None
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from memo_core.webhooks import register_webhook
+    from memo_core.registry.webhooks import register_webhook
 
     config = _load(config_path)
     if not config.tracking_uri.startswith(("http://", "https://")):

@@ -18,7 +18,10 @@ from prefect import flow, get_run_logger
 from prefect.concurrency.sync import concurrency
 
 from memo_core.config import load_config
-from tasks.update import build_reflection_set, fetch_parent_model, plan_update, train_candidate
+from tasks.plan import plan_update
+from tasks.reflections import build_reflection_set
+from tasks.registry import fetch_parent_model
+from tasks.training import train_candidate
 
 GPU_LIMIT_ENV = "MEMO_GPU_LIMIT"
 

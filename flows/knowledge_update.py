@@ -6,23 +6,15 @@ from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 
-from memo_core import update
 from memo_core.config import load_config
+from memo_core.plan.planner import UpdatePlan, candidate_lock
+from memo_core.runtime import open_store
+from tasks.evaluation import evaluate_candidate, publish_report
+from tasks.plan import plan_update
+from tasks.reflections import build_reflection_set, list_documents, reflect_document
+from tasks.registry import fetch_parent_model, find_registered_version, register_candidate
 from tasks.sources import scan_sources_task
-from tasks.update import (
-    build_reflection_set,
-    evaluate_candidate,
-    fetch_parent_model,
-    find_registered_version,
-    list_documents,
-    plan_update,
-    publish_report,
-    reflect_document,
-    register_candidate,
-    summary,
-    train_candidate,
-    train_candidate_on_deployment,
-)
+from tasks.training import train_candidate, train_candidate_on_deployment
 
 
 @flow(name="knowledge-update")
@@ -71,7 +63,7 @@ def knowledge_update(
     reflections = build_reflection_set(config, plan.corpus_version)
     # From training to registration one update at a time holds the candidate: another update of the same
     # plan waits, then finds the version this one registered instead of registering it again.
-    with update.candidate_lock(config, plan):
+    with candidate_lock(config, plan):
         existing = find_registered_version(config, plan)
         if existing is not None:
             logger.info("candidate %s is already version %s; nothing to do", plan.candidate_id, existing)
@@ -86,5 +78,19 @@ def knowledge_update(
         report = evaluate_candidate(config, plan, reflections, checkpoint, parent_dir)
         version = register_candidate(config, plan, reflections, checkpoint, report)
     publish_report(config, plan, report, version)
-    metrics = update.open_store(config).read_json(report)["metrics"]
+    metrics = open_store(config).read_json(report)["metrics"]
     return summary(plan, "registered", version, metrics)
+
+
+def summary(
+    plan: UpdatePlan, status: str, version: str | None = None, metrics: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The flow's result: small enough for Prefect to keep, enough for the `memo` command to print."""
+    return {
+        "status": status,
+        "candidate_id": plan.candidate_id,
+        "corpus_version": plan.corpus_version,
+        "mode": plan.mode,
+        "version": version,
+        "metrics": metrics or {},
+    }

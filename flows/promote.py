@@ -4,7 +4,7 @@ Approval lives in MLflow (the tag ``approval=approved``, set in the UI or by ``m
 ``memo webhook-relay`` turns each approval MLflow posts into the Prefect event ``memo.model-version.approved``
 on the resource ``mlflow.model-version.<model name>.<version>``; a deployment trigger on that event runs
 this flow at once, and a schedule (every 5 minutes) runs it too, so an approval made while the relay was
-down is promoted all the same. The rules (which version, what blocks it) are memo_core.registry's.
+down is promoted all the same. The rules (which version, what blocks it) are memo_core.registry.registry's.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from prefect.events.clients import get_events_client
 from prefect.events.schemas.events import Event
 
 from memo_core.config import load_config
-from memo_core.update import open_registry
-from memo_core.webhooks import Approval
+from memo_core.registry.webhooks import Approval
+from memo_core.runtime import open_registry
 
 APPROVED_EVENT = "memo.model-version.approved"
 

@@ -30,8 +30,8 @@ from prefect.exceptions import ObjectNotFound
 from pydantic import BaseModel
 
 from memo_core.config import load_config
-from memo_core.manifest import ManifestStore, pending_changes
-from memo_core.sources import SourceConfig
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.manifest import ManifestStore, pending_changes
 from memo_core.store import ArtifactStore
 
 DEFAULT_DEPLOYMENT = "knowledge-update/knowledge-update"

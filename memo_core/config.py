@@ -17,14 +17,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from memo_core.evaluation import EvaluationConfig
-from memo_core.executive import ExecutiveConfig
-from memo_core.generation import GeneratorConfig
-from memo_core.memory.model import MemoryModelConfig
-from memo_core.memory.training import TrainingConfig
-from memo_core.serve import ServeConfig
-from memo_core.sources import SourceConfig
-from memo_core.validation import ValidationConfig
+from memo_core.evaluation.config import EvaluationConfig
+from memo_core.executive.config import ExecutiveConfig
+from memo_core.memory.config import MemoryModelConfig
+from memo_core.reflections.config import GeneratorConfig, ValidationConfig
+from memo_core.registry.config import RegistryConfig
+from memo_core.serving.config import ServeConfig
+from memo_core.sources.config import SourceConfig
+from memo_core.store import StoreConfig
+from memo_core.training.config import TrainingConfig
 
 ENV_PREFIX = "MEMO__"
 DEFAULT_CONFIG = "memo.yaml"
@@ -32,34 +33,6 @@ DEFAULT_CONFIG = "memo.yaml"
 
 class ConfigError(ValueError):
     """A configuration problem, worded for the person who edits memo.yaml."""
-
-
-class StoreConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    root: str = Field(
-        ".memo", description="fsspec URL of the artifact store (manifests, reflections, checkpoints)"
-    )
-    storage_options: dict[str, Any] = Field(default_factory=dict)
-
-
-class RegistryConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tracking_uri: str | None = Field(
-        None, description="MLflow tracking URI; default sqlite:///<store>/mlflow.db"
-    )
-    model_name: str = "memo-memory"
-    experiment: str = "memo"
-    artifact_root: str | None = Field(
-        None, description="where runs keep artifacts; default <store>/mlartifacts"
-    )
-    request_retries: int = Field(
-        2, ge=0, description="retries of a failed request to a tracking server, with 1, 2, 4... s between"
-    )
-    request_timeout_s: int = Field(
-        8, ge=1, description="seconds to wait for each request; with the retries, about 30 s in all"
-    )
 
 
 class MemoConfig(BaseModel):

@@ -23,6 +23,44 @@ from typing import Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StoreConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    root: str = Field(
+        ".memo", description="fsspec URL of the artifact store (manifests, reflections, checkpoints)"
+    )
+    storage_options: dict[str, Any] = Field(default_factory=dict)
+
+
+def reflection_set_key(corpus_version: int) -> str:
+    return f"reflections/v{corpus_version:04d}.parquet"
+
+
+def conflicts_key(corpus_version: int) -> str:
+    return f"reflections/v{corpus_version:04d}.conflicts.json"
+
+
+def checkpoint_key(candidate_id: str) -> str:
+    return f"checkpoints/{candidate_id}"
+
+
+def training_work_key(candidate_id: str) -> str:
+    """Where a candidate's training job keeps its spec, examples, starting model and resumable checkpoints:
+    beside the candidate's checkpoint, removed once that is complete."""
+    return f"{checkpoint_key(candidate_id)}.training"
+
+
+def candidate_lock_key(candidate_id: str) -> str:
+    return f"locks/candidate-{candidate_id}.lock"
+
+
+def scores_plot_key(report: str) -> str:
+    """The plot of scores across versions, stored beside the report it was drawn with."""
+    return report.removesuffix(".json") + ".png"
+
 
 # A temporary name this old and not locked was left by a writer that died (a live writer locks it right
 # after creating it, so the age only covers that instant).

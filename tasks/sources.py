@@ -8,8 +8,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel
 
-from memo_core.manifest import ManifestStore, compute_delta
-from memo_core.sources import ScanResult, SourceConfig, scan_sources
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.manifest import ManifestStore, compute_delta
+from memo_core.sources.scan import ScanResult, scan_sources
 from memo_core.store import ArtifactStore
 
 _LISTED = 100  # rows per section of the markdown artifact; counts cover the rest

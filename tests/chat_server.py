@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from memo_core.generation.facts import Fact, in_document
-from memo_core.generation.steps import (
+from memo_core.reflections.generators.facts import Fact, in_document
+from memo_core.reflections.generators.offline.steps import (
     analyse,
     consolidate,
     cross_document,
@@ -27,7 +27,7 @@ from memo_core.generation.steps import (
     inferred,
     surface_entities,
 )
-from memo_core.sources import Document, content_hash
+from memo_core.sources.scan import Document, content_hash
 
 
 @dataclass

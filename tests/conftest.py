@@ -31,7 +31,8 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny untrained memory model and its tokenizer, saved as a checkpoint folder: what the registry
     tests register (they never look at its answers)."""
     # imported here: torch and transformers load only for the tests that use the checkpoint
-    from memo_core.memory.model import OfflineModelSpec, build_offline_model, train_tokenizer
+    from memo_core.memory.config import OfflineModelSpec
+    from memo_core.memory.model import build_offline_model, train_tokenizer
 
     spec = OfflineModelSpec(layers=1, hidden=32, heads=2, intermediate=64, vocab_size=300, max_positions=32)
     path = tmp_path_factory.mktemp("ckpt")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlflow.entities.model_registry import ModelVersion
 
-from memo_core.registry import MemoRegistry
+from memo_core.registry.registry import MemoRegistry
 
 
 def register(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from memo_core.abstention import abstention_questions, invented_words, names_in, vocabulary
+from memo_core.training.abstention import abstention_questions, invented_words, names_in, vocabulary
 
 QUESTIONS = [
     "Who co-founded Quenlow Instruments with Oskar Pellingrew?",

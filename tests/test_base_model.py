@@ -10,7 +10,8 @@ import torch
 from s3_server import make_bucket, options
 
 from memo_core.memory.base_model import SOURCE_FILE, BaseModelError, resolve_base_model
-from memo_core.memory.model import OfflineModelSpec, build_offline_model, load_pretrained, train_tokenizer
+from memo_core.memory.config import OfflineModelSpec
+from memo_core.memory.model import build_offline_model, load_pretrained, train_tokenizer
 
 SPEC = OfflineModelSpec(layers=1, hidden=32, heads=2, intermediate=64, vocab_size=300, max_positions=32)
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from memo_core.canary import canary_text, measure_canary, perplexity
-from memo_core.evaluation import GateConfig, apply_gate
-from memo_core.memory.model import MemoryModel, OfflineModelSpec, build_offline_model, train_tokenizer
+from memo_core.evaluation.canary import canary_text, measure_canary, perplexity
+from memo_core.evaluation.config import GateConfig
+from memo_core.evaluation.gate import apply_gate
+from memo_core.memory.config import OfflineModelSpec
+from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
 
 TINY = OfflineModelSpec(layers=1, hidden=32, heads=2, intermediate=64, vocab_size=400, max_positions=64)
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memo_core.chunking import ChunkingConfig, chunk_document, chunk_spans, token_spans, word_spans
-from memo_core.formats import normalise
-from memo_core.sources import Document, content_hash
+from memo_core.reflections.chunking import chunk_document, chunk_spans, token_spans, word_spans
+from memo_core.reflections.config import ChunkingConfig
+from memo_core.sources.formats import normalise
+from memo_core.sources.scan import Document, content_hash
 
 
 def document(text: str) -> Document:

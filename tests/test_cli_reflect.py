@@ -12,7 +12,7 @@ from chat_server import ChatServer, RuleModel
 from click.testing import CliRunner
 
 from flows.cli import main
-from memo_core.reflections import load_reflections
+from memo_core.reflections.records import load_reflections
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

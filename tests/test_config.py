@@ -62,7 +62,7 @@ def test_a_bad_environment_value_is_blamed_on_its_variable_not_the_file(tmp_path
 
 
 def test_training_processes_see_only_the_environment_they_need():
-    from memo_core.memory.job import training_environment
+    from memo_core.training.job import training_environment
 
     environ = {
         "PATH": "/usr/bin",

@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from memo_core.conflicts import Conflict, conflicts_markdown, find_conflicts
-from memo_core.generation import GeneratorConfig, build_generator
-from memo_core.reflections import Reflection, dedupe
-from memo_core.sources import SourceConfig, scan_sources
+from memo_core.reflections.config import GeneratorConfig
+from memo_core.reflections.conflicts import Conflict, conflicts_markdown, find_conflicts
+from memo_core.reflections.generators.base import build_generator
+from memo_core.reflections.records import Reflection, dedupe
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.scan import scan_sources
 
 HQ = "Where is Verdant Lamp Works headquartered?"
 

@@ -1,4 +1,6 @@
-from memo_core.evaluation import GateConfig, QAItem, apply_gate, exact_match, score_suite, token_f1
+from memo_core.evaluation.config import GateConfig
+from memo_core.evaluation.gate import apply_gate
+from memo_core.evaluation.metrics import QAItem, exact_match, score_suite, token_f1
 
 
 def test_exact_match_ignores_case_punctuation_articles_and_accepts_aliases():

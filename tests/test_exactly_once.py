@@ -16,7 +16,7 @@ import yaml
 from mlflow import MlflowClient
 
 from memo_core.config import load_config
-from memo_core.update import open_registry
+from memo_core.runtime import open_registry
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-from memo_core.executive import OfflineExecutive, find_bridges
+from memo_core.executive.offline import OfflineExecutive, find_bridges
 
 FACTS = {
     "Who is the designer of the Quillmark lamp?": "Ilse Marren",

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from chat_server import ChatServer, Reply, data_blocks, task_of
 
-from memo_core.executive import ExecutiveConfig, build_executive
-from memo_core.executive_llm import LLMExecutive
-from memo_core.generation.config import OpenAIBackendConfig
+from memo_core.executive.config import ExecutiveConfig
+from memo_core.executive.llm import LLMExecutive
+from memo_core.executive.protocol import build_executive
+from memo_core.llm.config import OpenAIBackendConfig
 
 KEY_ENV = "MEMO_TEST_EXECUTIVE_KEY"
 QUESTION = "Where was the designer of the Orvel Lamp born?"

@@ -18,9 +18,10 @@ from prefect.testing.utilities import prefect_test_harness
 from prefect_helpers import deploy_stand_in, runs_of
 
 from flows.fine_tune import GPU_LIMIT_ENV, gpu_slots
-from memo_core.config import MemoConfig, StoreConfig
-from memo_core.update import UpdatePlan, checkpoint_key
-from tasks.update import train_candidate_on_deployment
+from memo_core.config import MemoConfig
+from memo_core.plan.planner import UpdatePlan
+from memo_core.store import StoreConfig, checkpoint_key
+from tasks.training import train_candidate_on_deployment
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def settle_the_run(deployment: str, state: State) -> None:
 
 
 def test_a_completed_training_run_hands_over_its_checkpoint(deployment: str, config: MemoConfig) -> None:
-    key = checkpoint_key(PLAN)
+    key = checkpoint_key(PLAN.candidate_id)
     (Path(config.store.root) / key).mkdir(parents=True)  # what the run left in the shared store
     settle_the_run(deployment, Completed())
     assert train_candidate_on_deployment(deployment, config, "memo.yaml", PLAN) == key

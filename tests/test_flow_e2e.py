@@ -17,10 +17,10 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.cli import main
 from flows.knowledge_update import knowledge_update
-from memo_core import update
 from memo_core.config import load_config
-from memo_core.manifest import ManifestStore
-from memo_core.update import open_registry, open_store
+from memo_core.plan import planner
+from memo_core.runtime import open_registry, open_store
+from memo_core.sources.manifest import ManifestStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.slow
@@ -130,13 +130,13 @@ def test_a_document_gone_after_the_scan_is_left_out_and_the_run_goes_on(
     config_path.write_text(yaml.safe_dump(settings))
     gone = sorted((workspace / "corpus").iterdir())[1]
     (workspace / "corpus" / "blank.md").write_text("")
-    planned = update.plan_update
+    planned = planner.plan_update
 
     def plan_then_lose_a_document(*args, **kwargs):  # the scan has listed it; the reads will not find it
         gone.unlink()
         return planned(*args, **kwargs)
 
-    monkeypatch.setattr(update, "plan_update", plan_then_lose_a_document)
+    monkeypatch.setattr(planner, "plan_update", plan_then_lose_a_document)
     with caplog.at_level(logging.INFO):
         state = knowledge_update(config_path=str(config_path), return_state=True)
 

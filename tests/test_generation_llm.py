@@ -10,14 +10,16 @@ from typing import Any
 import pytest
 from chat_server import ChatServer, Reply, RuleModel, data_blocks, task_of
 
-from memo_core.chunking import ChunkingConfig
-from memo_core.generation import GeneratorConfig, build_generator
-from memo_core.generation.chat import ChatError, OpenAIChat
-from memo_core.generation.config import OpenAIBackendConfig
-from memo_core.generation.llm import FactsReply, LLMGenerator, shared_entity_groups
-from memo_core.generation.prompts import MalformedReply, messages, parse_reply
-from memo_core.reflections import Reflection, normalise_text
-from memo_core.sources import Document, content_hash
+from memo_core.llm.chat import ChatError, OpenAIChat
+from memo_core.llm.config import OpenAIBackendConfig
+from memo_core.llm.prompts import messages
+from memo_core.llm.replies import MalformedReply, parse_reply
+from memo_core.reflections.config import ChunkingConfig, GeneratorConfig
+from memo_core.reflections.generators.base import build_generator
+from memo_core.reflections.generators.llm import FactsReply, LLMGenerator, shared_entity_groups
+from memo_core.reflections.records import Reflection
+from memo_core.sources.scan import Document, content_hash
+from memo_core.text import normalise_text
 
 KEY_ENV = "MEMO_TEST_LLM_KEY"
 
@@ -355,7 +357,8 @@ def test_openai_client_refuses_to_start_without_its_key(monkeypatch: pytest.Monk
 @pytest.fixture(scope="module")
 def tiny_chat_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     """An untrained local causal LM with a chat template that ignores system messages."""
-    from memo_core.memory.model import OfflineModelSpec, build_offline_model, train_tokenizer
+    from memo_core.memory.config import OfflineModelSpec
+    from memo_core.memory.model import build_offline_model, train_tokenizer
 
     tokenizer = train_tokenizer([TEXT, INJECTION], vocab_size=300)
     spec = OfflineModelSpec(layers=1, hidden=32, heads=2, intermediate=64)
@@ -366,8 +369,8 @@ def tiny_chat_model(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_local_hf_model_is_prompted_through_its_chat_template(tiny_chat_model: str) -> None:
-    from memo_core.generation.chat import HFChat
-    from memo_core.generation.config import HFBackendConfig
+    from memo_core.llm.chat import HFChat
+    from memo_core.llm.config import HFBackendConfig
 
     chat = HFChat(HFBackendConfig(model=tiny_chat_model, max_new_tokens=6))
     request = messages("extraction", passage=TEXT)
@@ -380,7 +383,7 @@ def test_local_hf_model_is_prompted_through_its_chat_template(tiny_chat_model: s
 
 
 def test_hf_backend_counts_an_untrained_models_replies_as_malformed(tiny_chat_model: str) -> None:
-    from memo_core.generation.config import HFBackendConfig
+    from memo_core.llm.config import HFBackendConfig
 
     config = GeneratorConfig(
         backend="hf", hf=HFBackendConfig(model=tiny_chat_model, max_new_tokens=6), malformed_attempts=2

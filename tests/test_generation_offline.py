@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memo_core.generation import Generator, GeneratorConfig, build_generator
-from memo_core.reflections import Reflection
-from memo_core.sources import Document, content_hash
+from memo_core.reflections.config import GeneratorConfig
+from memo_core.reflections.generators.base import Generator, build_generator
+from memo_core.reflections.records import Reflection
+from memo_core.sources.scan import Document, content_hash
 
 TEXT = """# Verdant Lamp Works
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from memo_core.generation import GeneratorConfig, build_generator
-from memo_core.generation.facts import Evidence, Fact, in_document
-from memo_core.generation.steps import (
+from memo_core.reflections.config import GeneratorConfig
+from memo_core.reflections.generators.base import build_generator
+from memo_core.reflections.generators.facts import Evidence, Fact, in_document
+from memo_core.reflections.generators.offline.steps import (
     analyse,
     consolidate,
     cross_document,
@@ -14,8 +15,8 @@ from memo_core.generation.steps import (
     surface_entities,
     verify,
 )
-from memo_core.generation.text import Sentence
-from memo_core.sources import Document, content_hash
+from memo_core.reflections.generators.sentences import Sentence
+from memo_core.sources.scan import Document, content_hash
 
 
 def _doc(text: str, doc_id: str = "d.md") -> Document:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memo_core.generation.text import layout, split_sentences
+from memo_core.reflections.generators.sentences import layout, split_sentences
 
 
 def _sentences(text: str) -> list[str]:

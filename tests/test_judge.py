@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from chat_server import ChatServer, Reply, data_blocks, task_of
 
-from memo_core.evaluation import EvaluationConfig, QAItem, score_suite
-from memo_core.generation.config import OpenAIBackendConfig
-from memo_core.judge import JudgeConfig, LLMJudge, build_judge
-from memo_core.reflections import normalise_text
+from memo_core.evaluation.config import EvaluationConfig, JudgeConfig
+from memo_core.evaluation.judge import LLMJudge, build_judge
+from memo_core.evaluation.metrics import QAItem, score_suite
+from memo_core.llm.config import OpenAIBackendConfig
+from memo_core.text import normalise_text
 
 KEY_ENV = "MEMO_TEST_JUDGE_KEY"
 

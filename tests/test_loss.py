@@ -6,10 +6,11 @@ import pytest
 import torch
 import transformers
 
-from memo_core.memory import loss as loss_module
 from memo_core.memory.adapters import add_lora
-from memo_core.memory.loss import AnswerLoss, fused_loss_matches, output_weight
-from memo_core.memory.training import IGNORE, LoraSettings
+from memo_core.memory.config import LoraSettings
+from memo_core.training import loss as loss_module
+from memo_core.training.examples import IGNORE
+from memo_core.training.loss import AnswerLoss, fused_loss_matches, output_weight
 
 VOCAB = 97
 

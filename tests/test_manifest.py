@@ -13,14 +13,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from memo_core.manifest import (
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.manifest import (
     CorpusManifest,
     ManifestStore,
     compute_delta,
     format_sources_report,
     pending_changes,
 )
-from memo_core.sources import SourceConfig, SourceError, scan_sources
+from memo_core.sources.scan import SourceError, scan_sources
 from memo_core.store import ArtifactStore
 
 

@@ -3,8 +3,10 @@ import math
 import pytest
 import torch
 
-from memo_core.memory.model import MemoryModel, OfflineModelSpec, build_offline_model, train_tokenizer
-from memo_core.memory.training import IGNORE, Example, TrainingConfig, TrainingDiverged, encode, train
+from memo_core.memory.config import OfflineModelSpec
+from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
+from memo_core.training.config import TrainingConfig
+from memo_core.training.examples import IGNORE, Example, TrainingDiverged, encode, train
 
 EXAMPLES = [
     Example("In which town was Ilse Marren born?", "Osterby"),
@@ -63,7 +65,7 @@ def test_training_refuses_an_empty_set(tokenizer):
 def test_length_bucketed_batches_cover_every_example_once_per_epoch():
     import random
 
-    from memo_core.memory.training import length_bucketed_batches
+    from memo_core.training.examples import length_bucketed_batches
 
     lengths = [random.Random(i).randint(5, 60) for i in range(1000)]
     batches = length_bucketed_batches(lengths, 32, random.Random(0))

@@ -14,10 +14,12 @@ import mlflow
 import pytest
 from servers import Process, free_port
 
-from memo_core.memory.model import MemoryModel, OfflineModelSpec, build_offline_model, train_tokenizer
-from memo_core.memory.training import Example, TrainingConfig, train
-from memo_core.reflections import Reflection, load_reflections, save_reflections
-from memo_core.registry import MemoRegistry, code_version
+from memo_core.memory.config import OfflineModelSpec
+from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
+from memo_core.reflections.records import Reflection, load_reflections, save_reflections
+from memo_core.registry.registry import MemoRegistry, code_version
+from memo_core.training.config import TrainingConfig
+from memo_core.training.examples import Example, train
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,8 @@ from registry_helpers import register as register_version
 from flows.cli import main
 from flows.promote import promote
 from memo_core.config import load_config
-from memo_core.registry import MemoRegistry
-from memo_core.update import open_registry
+from memo_core.registry.registry import MemoRegistry
+from memo_core.runtime import open_registry
 
 pytestmark = pytest.mark.slow
 

@@ -10,20 +10,24 @@ from types import SimpleNamespace
 
 import pytest
 
-from memo_core import update
 from memo_core.config import MemoConfig
-from memo_core.manifest import ManifestStore
-from memo_core.sources import SourceConfig, scan_sources
-from memo_core.update import (
+from memo_core.evaluation.evaluate import _data_notes
+from memo_core.evaluation.report import _data_lines
+from memo_core.evaluation.suites import heldout_questions
+from memo_core.plan.planner import Champion, plan_update
+from memo_core.reflections.build import (
     build_reflection_set,
     document_refs,
-    heldout_questions,
-    open_store,
-    plan_update,
     read_reflection_set,
     reflect_document,
 )
-from memo_core.validation import ReflectionSetInvalid, ValidationConfig
+from memo_core.reflections.config import ValidationConfig
+from memo_core.reflections.validation import ReflectionSetInvalid
+from memo_core.runtime import open_store
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.manifest import ManifestStore
+from memo_core.sources.scan import scan_sources
+from memo_core.store import conflicts_key
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -88,7 +92,7 @@ def test_documents_gone_or_changed_after_the_scan_are_left_out_with_their_reason
     changed = corpus / "halcy-probe.md"
     changed.write_text(changed.read_text() + "\nA paragraph written after the scan.\n")
 
-    with caplog.at_level(logging.WARNING, logger="memo_core.update"):
+    with caplog.at_level(logging.WARNING, logger="memo_core.reflections.build"):
         keys = {
             ref.document_id: reflect_document(config, version, ref) for ref in document_refs(config, version)
         }
@@ -128,14 +132,12 @@ def test_a_document_the_champions_update_left_out_is_new_when_it_comes_back(
     kept = (corpus / "founding-history.md").read_bytes()
     (corpus / "founding-history.md").unlink()
     build_reflection_set(config, version)
-    champion = SimpleNamespace(version=1, tags={"corpus_version": str(version)})
-    monkeypatch.setattr(update, "open_registry", lambda _: SimpleNamespace(find=lambda alias: champion))
 
     (corpus / "founding-history.md").write_bytes(kept)  # back, unchanged, before the next scan
     returned = _scan(config)
 
     assert returned == version + 1  # the same documents, but the champion never learnt one of them
-    plan = plan_update(config, returned, "incremental")
+    plan = plan_update(config, returned, "incremental", Champion("1", version), "generator")
     assert (plan.mode, plan.new_documents, plan.removed_documents) == (
         "incremental",
         ["docs/founding-history.md"],
@@ -159,10 +161,10 @@ def test_facts_documents_disagree_on_are_recorded_and_reported(tmp_path: Path, c
     )
     config = _config(tmp_path)
     version = _scan(config)
-    with caplog.at_level(logging.WARNING, logger="memo_core.update"):
+    with caplog.at_level(logging.WARNING, logger="memo_core.reflections.build"):
         build_reflection_set(config, version)
     store = open_store(config)
-    [conflict] = store.read_json(update.conflicts_key(version))
+    [conflict] = store.read_json(conflicts_key(version))
     assert conflict["question"] == "Where is Verdant Lamp Works headquartered?"
     assert {(v["answer"], tuple(v["document_ids"])) for v in conflict["values"]} == {
         ("Osterby", ("docs/lamps.md",)),
@@ -171,7 +173,7 @@ def test_facts_documents_disagree_on_are_recorded_and_reported(tmp_path: Path, c
     assert "stated differently by different documents" in caplog.text
 
     plan = SimpleNamespace(corpus_version=version)
-    notes = update._data_notes(store, plan)  # type: ignore[arg-type]
-    report = "\n".join(update._data_lines(notes))
+    notes = _data_notes(store, plan)  # type: ignore[arg-type]
+    report = "\n".join(_data_lines(notes))
     assert "Conflicting facts: 1" in report
     assert "| Where is Verdant Lamp Works headquartered? | Pwned | docs/notice.md |" in report

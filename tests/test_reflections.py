@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from memo_core.reflections import (
+from memo_core.reflections.cache import ReflectionCache
+from memo_core.reflections.records import (
     Reflection,
-    ReflectionCache,
     dedupe,
     load_reflections,
-    normalise_text,
     reflection_id,
     save_reflections,
 )
-from memo_core.sources import Document, content_hash
+from memo_core.sources.scan import Document, content_hash
 from memo_core.store import ArtifactStore
+from memo_core.text import normalise_text
 
 
 def _reflection(question: str, answer: str, **fields: object) -> Reflection:

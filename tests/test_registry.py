@@ -1,7 +1,7 @@
 import pytest
 from registry_helpers import register as register_version
 
-from memo_core.registry import MemoRegistry, RegistryError
+from memo_core.registry.registry import MemoRegistry, RegistryError
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from memo_core.memory.training import Example
-from memo_core.replay import incremental_examples
+from memo_core.training.examples import Example
+from memo_core.training.replay import incremental_examples
 
 KEPT = [Example(f"q{i}", f"a{i}") for i in range(30)]
 NEW = [Example(f"n{i}", f"b{i}") for i in range(5)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memo_core.reports import VersionScores, draw_scores, save_scores_plot
+from memo_core.evaluation.report import VersionScores, draw_scores, save_scores_plot
 
 HISTORY = [
     VersionScores(1, "1", new_knowledge=0.92, retention=None),

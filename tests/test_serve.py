@@ -13,13 +13,18 @@ import pytest
 import uvicorn
 from servers import free_port
 
-from memo_core.citations import CitationIndex
 from memo_core.config import MemoConfig
-from memo_core.memory.model import OfflineModelSpec, build_offline_model, train_tokenizer
-from memo_core.memory.training import Example, TrainingConfig, train
-from memo_core.reflections import Reflection
-from memo_core.serve import ServeConfig, create_app
-from memo_core.update import _write_reflections, open_registry, open_store, reflection_set_key
+from memo_core.memory.config import OfflineModelSpec
+from memo_core.memory.model import build_offline_model, train_tokenizer
+from memo_core.reflections.build import _write_reflections
+from memo_core.reflections.records import Reflection
+from memo_core.runtime import open_registry, open_store
+from memo_core.serving.app import create_app
+from memo_core.serving.citations import CitationIndex
+from memo_core.serving.config import ServeConfig
+from memo_core.store import reflection_set_key
+from memo_core.training.config import TrainingConfig
+from memo_core.training.examples import Example, train
 
 pytestmark = pytest.mark.slow
 

@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfWriter
 
-from memo_core.formats import normalise
-from memo_core.sources import (
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.formats import normalise
+from memo_core.sources.scan import (
     ScanResult,
-    SourceConfig,
     SourceError,
     content_hash,
     list_files,

@@ -11,8 +11,9 @@ from moto.server import ThreadedMotoServer
 from s3_server import KEY, REGION, SECRET, make_bucket, options, start_server
 from servers import free_port
 
-from memo_core.manifest import ManifestStore, compute_delta, pending_changes
-from memo_core.sources import SourceConfig, SourceError, list_files, read_files, scan_sources
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.manifest import ManifestStore, compute_delta, pending_changes
+from memo_core.sources.scan import SourceError, list_files, read_files, scan_sources
 from memo_core.store import ArtifactStore
 
 

@@ -11,8 +11,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.testing.utilities import prefect_test_harness
 
-from memo_core.manifest import ManifestStore
-from memo_core.sources import SourceConfig, SourceError
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.manifest import ManifestStore
+from memo_core.sources.scan import SourceError
 from memo_core.store import ArtifactStore
 from tasks.sources import ScanOutcome, scan_sources_task
 

@@ -18,7 +18,11 @@ from mlflow import MlflowClient
 from safetensors.torch import load_file
 
 from memo_core.memory.adapters import AdapterError, add_lora, check_adapter
-from memo_core.memory.job import (
+from memo_core.memory.config import LoraSettings, OfflineModelSpec
+from memo_core.memory.model import MemoryModel, build_offline_model, load_pretrained, train_tokenizer
+from memo_core.training.config import TrainingConfig
+from memo_core.training.examples import Example, TrainingDiverged
+from memo_core.training.job import (
     JobResult,
     TrainingJob,
     TrainingJobFailed,
@@ -26,14 +30,6 @@ from memo_core.memory.job import (
     launch_command,
     write_examples,
 )
-from memo_core.memory.model import (
-    MemoryModel,
-    OfflineModelSpec,
-    build_offline_model,
-    load_pretrained,
-    train_tokenizer,
-)
-from memo_core.memory.training import Example, LoraSettings, TrainingConfig, TrainingDiverged
 
 pytestmark = pytest.mark.slow
 
@@ -196,7 +192,7 @@ def test_a_diverging_job_stops_with_a_clear_error(base):
 def test_launch_commands_run_the_worker_module_under_each_launcher(tmp_path):
     deepspeed = launch_command(tmp_path / "job.json", 4, "deepspeed")
     assert deepspeed[1:3] == ["-m", "deepspeed.launcher.runner"]
-    assert deepspeed[-3:] == ["--module", "memo_core.memory.worker", str(tmp_path / "job.json")]
+    assert deepspeed[-3:] == ["--module", "memo_core.training.worker", str(tmp_path / "job.json")]
     assert deepspeed[deepspeed.index("--num_gpus") + 1] == "4"
     hosts = launch_command(tmp_path / "job.json", 8, "deepspeed", hostfile="/etc/memo/hostfile")
     assert hosts[hosts.index("--hostfile") + 1] == "/etc/memo/hostfile"
@@ -279,12 +275,12 @@ def test_a_caller_sent_sigterm_stops_its_job_with_it(base):
     """As when a flow run is cancelled: the job, in a process group of its own, must not train on."""
     job = make_job(base, "terminated", max_steps=10**6, checkpoint_every=10**6)
     script = (
-        "import sys; from memo_core.memory.job import TrainingJob, launch; "
+        "import sys; from memo_core.training.job import TrainingJob, launch; "
         "launch(TrainingJob.model_validate_json(sys.argv[1]))"
     )
     caller = subprocess.Popen([sys.executable, "-c", script, job.model_dump_json()])
     deadline = time.monotonic() + 120
-    while not any("memo_core.memory.worker" in p.cmdline() for p in job_processes(job)):
+    while not any("memo_core.training.worker" in p.cmdline() for p in job_processes(job)):
         assert time.monotonic() < deadline and caller.poll() is None, "the job never started"
         time.sleep(0.5)
 

@@ -8,26 +8,22 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from memo_core.abstention import names_in
-from memo_core.canary import canary_text
 from memo_core.config import MemoConfig
-from memo_core.manifest import CorpusManifest, ManifestEntry, ManifestStore
-from memo_core.memory.model import OfflineModelSpec, build_offline_model, train_tokenizer
-from memo_core.memory.training import Example
-from memo_core.reflections import Reflection, save_reflections
-from memo_core.registry import RegistryError
-from memo_core.reports import draw_scores, score_history
-from memo_core.update import (
-    UpdatePlan,
-    build_suites,
-    evaluate_candidate,
-    open_registry,
-    open_store,
-    reflection_set_key,
-    register_candidate,
-    report_markdown,
-    select_training_set,
-)
+from memo_core.evaluation.canary import canary_text
+from memo_core.evaluation.evaluate import evaluate_candidate
+from memo_core.evaluation.report import draw_scores, report_markdown
+from memo_core.evaluation.suites import build_suites
+from memo_core.memory.config import OfflineModelSpec
+from memo_core.memory.model import build_offline_model, train_tokenizer
+from memo_core.plan.planner import UpdatePlan
+from memo_core.reflections.records import Reflection, save_reflections
+from memo_core.registry.register import register_candidate, score_history
+from memo_core.registry.registry import RegistryError
+from memo_core.runtime import open_registry, open_store
+from memo_core.sources.manifest import CorpusManifest, ManifestEntry, ManifestStore
+from memo_core.store import reflection_set_key
+from memo_core.training.abstention import names_in
+from memo_core.training.examples import Example, select_training_set
 
 TINY = OfflineModelSpec(layers=1, hidden=32, heads=2, intermediate=64, vocab_size=400, max_positions=64)
 

@@ -11,18 +11,19 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from memo_core.generation.offline import OfflineGenerator
-from memo_core.reflections import Reflection
-from memo_core.sources import Document, SourceConfig, content_hash, scan_sources
-from memo_core.validation import (
+from memo_core.reflections.config import ValidationConfig
+from memo_core.reflections.generators.offline.generator import OfflineGenerator
+from memo_core.reflections.records import Reflection
+from memo_core.reflections.validation import (
     SUITE_NAME,
     ReflectionSetInvalid,
-    ValidationConfig,
     ValidationResult,
     check_threshold,
     quarantine_rows,
     validate_reflections,
 )
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.scan import Document, content_hash, scan_sources
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -235,7 +236,7 @@ def test_config_rejects_unknown_keys_and_crossed_bounds() -> None:
 
 def test_importing_validation_does_not_import_great_expectations() -> None:
     code = (
-        "import sys, memo_core.validation; "
+        "import sys, memo_core.reflections.validation; "
         "print(sorted(m for m in ('great_expectations', 'prefect') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)

@@ -16,8 +16,9 @@ from prefect.testing.utilities import prefect_test_harness
 from prefect_helpers import deploy_stand_in, runs_of
 
 from flows.watch_sources import check_sources, watch_sources
-from memo_core.manifest import ManifestStore
-from memo_core.sources import SourceConfig, scan_sources
+from memo_core.sources.config import SourceConfig
+from memo_core.sources.manifest import ManifestStore
+from memo_core.sources.scan import scan_sources
 from memo_core.store import ArtifactStore
 
 

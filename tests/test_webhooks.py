@@ -34,8 +34,7 @@ from servers import Process, free_port
 from flows.cli import main
 from flows.promote import APPROVED_EVENT, emit_approval, promote, resource_id
 from memo_core.config import load_config
-from memo_core.update import open_registry
-from memo_core.webhooks import (
+from memo_core.registry.webhooks import (
     DELIVERY_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -45,6 +44,7 @@ from memo_core.webhooks import (
     sign,
     verify_delivery,
 )
+from memo_core.runtime import open_registry
 
 SECRET = "relay-test-secret"
 MODEL = "memo-relay-test"

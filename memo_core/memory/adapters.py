@@ -19,7 +19,8 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 if TYPE_CHECKING:
-    from memo_core.memory.training import LoraSettings
+    from memo_core.memory.config import LoraSettings
+
 
 ADAPTER_DIR = "adapter"  # merged layout: the adapter, for the record
 BASE_DIR = "base"  # unmerged layout: the weights the adapter applies to

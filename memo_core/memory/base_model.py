@@ -1,9 +1,10 @@
 """Where a full build starts: ``memory.base`` resolved to a local Hugging Face model folder.
 
-``offline`` is built by the update itself (``memo_core.update``). Everything else is resolved here: a local
-folder is used as it is; an fsspec URL (``s3://bucket/models/qwen``) is copied once into a local cache and
-copied again only when the objects under it change; any other ``org/name`` is a Hugging Face hub id,
-downloaded through ``huggingface_hub`` where the machine has a network, or found in its local cache.
+``offline`` is built by the training step itself (``memo_core.training.candidate``). Everything else is
+resolved here: a local folder is used as it is; an fsspec URL (``s3://bucket/models/qwen``) is copied once
+into a local cache and copied again only when the objects under it change; any other ``org/name`` is a
+Hugging Face hub id, downloaded through ``huggingface_hub`` where the machine has a network, or found in its
+local cache.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import fsspec
 
 log = logging.getLogger(__name__)
+
 
 OFFLINE = "offline"
 SOURCE_FILE = ".memo-source.json"  # in a cached copy: the URL and the fingerprint of what was copied

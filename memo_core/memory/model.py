@@ -7,13 +7,10 @@ causal LM directory can stand in for it (``memory.base``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     AutoModelForCausalLM,
@@ -25,7 +22,7 @@ from transformers import (
 )
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-log = logging.getLogger(__name__)
+from memo_core.memory.config import OfflineModelSpec
 
 PAD, USER, ASSISTANT, END = "<|pad|>", "<|user|>", "<|assistant|>", "<|end|>"
 SPECIAL_TOKENS = [PAD, USER, ASSISTANT, END]
@@ -36,36 +33,6 @@ CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>{% endif %}"
 )
-
-
-class OfflineModelSpec(BaseModel):
-    """Shape of the locally initialised default model (about 4M parameters as set)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    layers: int = Field(4, ge=1)
-    hidden: int = Field(256, ge=16)
-    heads: int = Field(4, ge=1)
-    intermediate: int = Field(704, ge=16)
-    vocab_size: int = Field(2000, ge=300)
-    max_positions: int = Field(256, ge=32)
-
-
-class MemoryModelConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    base: str = Field(
-        "offline",
-        description="where a full build starts: 'offline' (a small model built locally), a Hugging Face "
-        "model folder, an fsspec URL of one (s3://bucket/models/name, copied to a local cache), or a hub id "
-        "(org/name) where the machine has a network or the model is in the local Hugging Face cache",
-    )
-    revision: str | None = Field(None, description="hub ids: the branch, tag or commit to use")
-    storage_options: dict[str, Any] = Field(
-        default_factory=dict, description="fsspec options for a base URL (endpoint, credentials)"
-    )
-    offline: OfflineModelSpec = Field(default_factory=OfflineModelSpec)
-    max_new_tokens: int = Field(32, ge=1, description="longest memory answer, in tokens")
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:

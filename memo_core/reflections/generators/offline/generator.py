@@ -1,0 +1,83 @@
+"""The offline generator: deterministic rules, no model, no downloads; the default backend and the one
+tests and demos run on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+from memo_core.reflections.config import GeneratorConfig
+from memo_core.reflections.generators.facts import Fact, facts_to_reflections, in_document
+from memo_core.reflections.generators.offline.steps import (
+    VerificationReport,
+    analyse,
+    consolidate,
+    cross_document,
+    direct,
+    inferred,
+    surface_entities,
+    verify,
+)
+from memo_core.reflections.records import Reflection, dedupe
+from memo_core.sources.scan import Document
+
+# Bump when the rules change, so cached reflections made by older rules are not reused.
+RULES_VERSION = "2"
+
+
+class OfflineGenerator:
+    """Rule-based reflections: sentence parsing, pronoun resolution and question templates, run through
+    the five steps of the method."""
+
+    name = "offline-rules"
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        self.config = config or GeneratorConfig()
+        self.report = VerificationReport()  # accumulated over every call, for run reports
+
+    def settings_hash(self) -> str:
+        # Only what changes the rules' output: LLM backend settings must not invalidate offline caches.
+        settings = {
+            "name": self.name,
+            "rules": RULES_VERSION,
+            "backend": "offline",
+            "probes": self.config.probes,
+        }
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+    def facts(self, document: Document) -> list[Fact]:
+        """Steps 1-4 for one document: extraction, consolidation, verification, entity surfacing."""
+        analysis = analyse(document)
+        extracted = self._verified(in_document(direct(analysis) + inferred(analysis), document.id))
+        derived = self._verified(consolidate(extracted) + surface_entities(extracted))
+        return extracted + derived
+
+    def reflect_document(self, document: Document, corpus_version: int) -> list[Reflection]:
+        """Reflections that depend on this document alone (so they can be cached by its content)."""
+        return dedupe(self._reflections(self.facts(document), corpus_version))
+
+    def reflect_corpus(self, documents: Sequence[Document], corpus_version: int) -> list[Reflection]:
+        """Step 5 only: cross-document reflections over ``documents`` (per-document ones come from
+        ``reflect_document``, which can be cached; these depend on the whole set and cannot)."""
+        per_document = {}
+        for document in documents:
+            analysis = analyse(document)
+            per_document[document.id] = self._verified(in_document(direct(analysis), document.id))
+        crossed = self._verified(cross_document(per_document))
+        return dedupe(self._reflections(crossed, corpus_version))
+
+    def _verified(self, facts: list[Fact]) -> list[Fact]:
+        """Step 3 on ``facts``, its counts added to ``self.report``."""
+        kept, report = verify(facts)
+        self.report.passed += report.passed
+        self.report.rewritten += report.rewritten
+        self.report.dropped += report.dropped
+        for reason, count in report.reasons.items():
+            self.report.reasons[reason] = self.report.reasons.get(reason, 0) + count
+        return kept
+
+    def _reflections(self, facts: list[Fact], corpus_version: int) -> list[Reflection]:
+        return facts_to_reflections(
+            facts, corpus_version, self.name, self.settings_hash(), self.config.probes, chunk_tag="p"
+        )
