@@ -17,13 +17,13 @@ import json
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from memo_core.executive.config import ExecutiveConfig
 from memo_core.executive.protocol import ExecutiveAnswer, MemoryFn, TraceStep
 from memo_core.llm import prompts, replies
 from memo_core.llm.chat import ChatClient
-from memo_core.llm.replies import Schema
+from memo_core.llm.replies import Reply, Schema
 from memo_core.text import normalise_text
 
 log = logging.getLogger(__name__)
@@ -37,39 +37,35 @@ def is_unknown(answer: str) -> bool:
     return normalise_text(answer) in _UNKNOWN
 
 
-class _Reply(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
-
-
-class Clue(_Reply):
+class Clue(Reply):
     clue: str
     strength: str = "weak"
     questions: list[str] = Field(default_factory=list)
 
 
-class GroundingReply(_Reply):
+class GroundingReply(Reply):
     clues: list[Clue] = Field(default_factory=list)
     combined: list[str] = Field(default_factory=list)
 
 
-class Candidate(_Reply):
+class Candidate(Reply):
     name: str
     reason: str = ""
 
 
-class IdentificationReply(_Reply):
+class IdentificationReply(Reply):
     candidates: list[Candidate] = Field(default_factory=list)
     chosen: str | None = None
     questions: list[str] = Field(default_factory=list)
 
 
-class SeekingReply(_Reply):
+class SeekingReply(Reply):
     questions: list[str] = Field(default_factory=list)
     answer: str | None = None
     pivot: str | None = None
 
 
-class FinalReply(_Reply):
+class FinalReply(Reply):
     answer: str = ""
     satisfied: list[str] = Field(default_factory=list)
 

@@ -8,13 +8,20 @@ import json
 import logging
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from memo_core.llm.chat import ChatClient, Message
 
 log = logging.getLogger(__name__)
 
 Schema = TypeVar("Schema", bound=BaseModel)
+
+
+class Reply(BaseModel):
+    """Base of every JSON reply schema: unknown keys ignored, numbers accepted where text is asked for
+    (models write 1991 for "1991")."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
 
 class MalformedReply(ValueError):

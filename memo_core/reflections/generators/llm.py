@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from memo_core.llm import prompts, replies
 from memo_core.llm.chat import ChatClient
-from memo_core.llm.replies import Schema
+from memo_core.llm.replies import Reply, Schema
 from memo_core.reflections.chunking import Chunk, chunk_document
 from memo_core.reflections.config import GeneratorConfig
 from memo_core.reflections.generators.facts import Evidence, Fact, facts_to_reflections
@@ -47,11 +47,7 @@ PROMPTS_VERSION = "1"
 # Reply schemas ------------------------------------------------------------------------------------------
 
 
-class _Reply(BaseModel):
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
-
-
-class FactReply(_Reply):
+class FactReply(Reply):
     question: str = Field(min_length=1)
     answer: str = Field(min_length=1)
     probe: str | None = None
@@ -65,11 +61,11 @@ class FactReply(_Reply):
         return [value] if isinstance(value, str) else value
 
 
-class FactsReply(_Reply):
+class FactsReply(Reply):
     facts: list[FactReply]
 
 
-class VerificationReply(_Reply):
+class VerificationReply(Reply):
     self_contained: bool
     problem: str = ""
     question: str | None = None
