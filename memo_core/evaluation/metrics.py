@@ -10,27 +10,19 @@ failed.
 
 from __future__ import annotations
 
-import re
-import string
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation)
+from memo_core.text import answer_form
 
 # questions, accepted answers per question, answers -> whether each answer is correct (None: unjudged)
 JudgeFn = Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[str]], list[bool | None]]
 
 
-def normalize_answer(text: str) -> str:
-    text = text.lower().translate(_PUNCT)
-    return " ".join(_ARTICLES.sub(" ", text).split())
-
-
 def exact_match(prediction: str, references: Sequence[str]) -> float:
-    pred = normalize_answer(prediction)
-    return float(any(pred == normalize_answer(ref) for ref in references))
+    pred = answer_form(prediction)
+    return float(any(pred == answer_form(ref) for ref in references))
 
 
 def token_f1(prediction: str, references: Sequence[str]) -> float:
@@ -38,7 +30,7 @@ def token_f1(prediction: str, references: Sequence[str]) -> float:
 
 
 def _f1(prediction: str, reference: str) -> float:
-    pred, ref = normalize_answer(prediction).split(), normalize_answer(reference).split()
+    pred, ref = answer_form(prediction).split(), answer_form(reference).split()
     common = sum((Counter(pred) & Counter(ref)).values())
     if not pred or not ref or common == 0:
         return float(pred == ref)
