@@ -12,30 +12,32 @@ Every update k is trained three ways, each continuing its own chain of models:
 - full: a fresh model trained on every fact the corpus holds after the update, as the base build was.
 Retention is exact match on the earlier facts the corpus still holds, new knowledge exact match on the
 update's new facts; training tokens are every token fed (sequence lengths, no padding, summed over every
-pass); seconds are the wall time of training. The gate (``memo_core.evaluation.apply_gate``, default
-``GateConfig``) compares each candidate with its own previous model on the retention facts.
+pass); seconds are the wall time of the training loop (the job's start-up excluded). Every model trains
+through memo's own training job (``memo_core.training.job``), one process without a launcher. The gate
+(``memo_core.evaluation.apply_gate``, default ``GateConfig``) compares each candidate with its own previous
+model on the retention facts.
 
 Incremental replay, ``rotating`` rule: the run makes ``epochs`` passes over the new facts and draws
 ``replay_ratio`` replayed facts per new fact in every pass, walking through a shuffled list of all the earlier
 facts (reshuffled once used up), so rehearsals are spread evenly over all of them rather than repeating one
-fixed sample (the ``fixed`` rule, memo's original). The passes are handed to ``train`` as one shuffled pass
+fixed sample (the ``fixed`` rule, memo's original). The passes are handed to the job as one shuffled pass
 over the concatenated list, so the learning-rate schedule spans the whole run.
 
 Usage: python bench/forgetting.py [--quick] [--facts N] [--updates K] [--datasets synthetic,corpus]
        [--replay-ratio R] [--epoch-share S] [--incremental-lr LR] [--sampling rotating|fixed]
 The defaults (replay ratio 1.5, incremental epochs 0.4 x the full build's, learning rate 1e-3, rotating
-replay) are the settings this benchmark found; the full run takes about 15 minutes on 2 idle CPU cores.
+replay) are the settings this benchmark found; the full run takes about 13 minutes on 2 idle CPU cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -44,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import PreTrainedModel
+import transformers
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from memo_core.evaluation.config import GateConfig
@@ -53,8 +55,9 @@ from memo_core.evaluation.metrics import QAItem, exact_match
 from memo_core.memory.config import OfflineModelSpec
 from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
 from memo_core.training.abstention import invented_words
-from memo_core.training.config import ReplaySampling, TrainingConfig
-from memo_core.training.examples import Example, train
+from memo_core.training.config import ReplaySampling
+from memo_core.training.examples import Example
+from memo_core.training.job import TrainingJob, launch, write_examples
 from memo_core.training.replay import incremental_examples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,13 +188,10 @@ class Settings:
     def incremental_epochs(self) -> float:
         return self.epoch_share * self.full_epochs
 
-    def training_config(self) -> TrainingConfig:
-        return TrainingConfig(batch_size=self.batch_size, warmup_ratio=self.warmup_ratio, log_every=10**9)
-
 
 @dataclass
 class Trained:
-    model: PreTrainedModel
+    model_dir: Path  # the trained model and its tokenizer
     tokens: int
     seconds: float
     examples: int  # distinct examples trained on
@@ -199,51 +199,59 @@ class Trained:
 
 
 def fit(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
+    start_dir: Path,
     examples: Sequence[Example],
     settings: Settings,
     learning_rate: float,
     epochs: float,
     seed: int,
+    work: Path,
 ) -> Trained:
-    result = train(model, tokenizer, examples, settings.training_config(), learning_rate, epochs, seed)
-    return Trained(model, result.tokens, result.seconds, len(set(examples)), result.steps)
+    """Train the model in ``start_dir`` as an update does: a training job, here one process without a
+    launcher, in a folder of its own under ``work``."""
+    work.mkdir(parents=True)
+    job = TrainingJob(
+        model_dir=str(start_dir),
+        examples_file=str(write_examples(list(examples), work / "examples.jsonl")),
+        output_dir=str(work / "model"),
+        checkpoint_dir=str(work / "checkpoints"),
+        learning_rate=learning_rate,
+        epochs=epochs,
+        batch_size=settings.batch_size,
+        warmup_ratio=settings.warmup_ratio,
+        seed=seed,
+        checkpoint_every=10**9,  # short runs: nothing to resume
+        log_every=10**9,
+    )
+    result = launch(job, 1, "none")
+    return Trained(Path(job.output_dir), result.tokens, result.seconds, len(set(examples)), result.steps)
 
 
 def train_strategy(
-    strategy: str,
-    parent: PreTrainedModel | None,
-    update: Update,
-    tokenizer: PreTrainedTokenizerBase,
-    settings: Settings,
-    seed: int,
+    strategy: str, parent: Path | None, update: Update, fresh: Path, settings: Settings, seed: int, work: Path
 ) -> Trained:
-    """One candidate: a fresh model for full retraining (and the base build), else a copy of ``parent``."""
+    """One candidate: from the fresh model ``fresh`` for full retraining (and the base build), else from the
+    strategy's previous model ``parent``."""
     if strategy == "full" or parent is None:
-        fresh = build_offline_model(tokenizer, settings.spec, settings.seed)
         lr, epochs = settings.full_learning_rate, settings.full_epochs
-        return fit(fresh, tokenizer, update.current, settings, lr, epochs, seed)
-    model = copy.deepcopy(parent)
+        return fit(fresh, update.current, settings, lr, epochs, seed, work)
     lr = settings.incremental_learning_rate
     if strategy == "naive":
-        return fit(model, tokenizer, update.new, settings, lr, settings.incremental_epochs, seed)
+        return fit(parent, update.new, settings, lr, settings.incremental_epochs, seed, work)
     # The examples of an incremental run and the epochs to pass over them, by memo's own replay rule.
     examples, epochs = incremental_examples(
         update.new, update.kept, settings.replay_ratio, settings.incremental_epochs, settings.sampling, seed
     )
-    return fit(model, tokenizer, examples, settings, lr, epochs, seed)
+    return fit(parent, examples, settings, lr, epochs, seed, work)
 
 
 # --- evaluation ---------------------------------------------------------------------------------------------
 
 
-def correct_answers(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, facts: Sequence[Example]
-) -> dict[Example, float]:
-    """Exact match of the model's answer to every fact's question."""
+def correct_answers(model_dir: Path, facts: Sequence[Example]) -> dict[Example, float]:
+    """Exact match of the saved model's answer to every fact's question."""
     items = [QAItem(f.question, (f.answer,)) for f in facts]
-    answers = MemoryModel(model, tokenizer).answer([item.question for item in items], batch_size=128)
+    answers = MemoryModel.load(model_dir).answer([item.question for item in items], batch_size=128)
     return {f: exact_match(a, item.answers) for f, a, item in zip(facts, answers, items, strict=True)}
 
 
@@ -255,11 +263,19 @@ def run_dataset(
     name: str, updates: list[Update], texts: Sequence[str], settings: Settings, log: bool = True
 ) -> dict[str, Any]:
     """Base build, then every update three ways; the figures of every update and strategy."""
+    with tempfile.TemporaryDirectory(prefix=f"forgetting-{name}-") as work:
+        return _run_dataset(name, updates, texts, settings, Path(work), log)
+
+
+def _run_dataset(
+    name: str, updates: list[Update], texts: Sequence[str], settings: Settings, work: Path, log: bool
+) -> dict[str, Any]:
     started = time.perf_counter()
     corpus = [f"{f.question} {f.answer}" for u in updates for f in u.new]
     tokenizer = train_tokenizer([*texts, *corpus], settings.spec.vocab_size)
-    base = train_strategy("full", None, updates[0], tokenizer, settings, settings.seed)
-    base_scores = correct_answers(base.model, tokenizer, updates[0].new)
+    fresh = save_fresh_model(tokenizer, settings, work / "fresh")
+    base = train_strategy("full", None, updates[0], fresh, settings, settings.seed, work / "base")
+    base_scores = correct_answers(base.model_dir, updates[0].new)
     rows: list[dict[str, Any]] = [
         {
             "update": 0,
@@ -279,15 +295,16 @@ def run_dataset(
         print(
             f"[{name}] base: {len(updates[0].new)} facts, recall {rows[0]['new_knowledge']:.3f}", flush=True
         )
-    parents = {strategy: (base.model, base_scores) for strategy in STRATEGIES}
+    parents = {strategy: (base.model_dir, base_scores) for strategy in STRATEGIES}
     introduced = {f: u.name for u in updates for f in u.new}  # which update brought each fact
     gate = GateConfig()
     for k, update in enumerate(updates[1:], start=1):
         for strategy in STRATEGIES:
             parent, parent_scores = parents[strategy]
-            trained = train_strategy(strategy, parent, update, tokenizer, settings, settings.seed + k)
+            run = work / f"update-{k}-{strategy}"
+            trained = train_strategy(strategy, parent, update, fresh, settings, settings.seed + k, run)
             tick = time.perf_counter()
-            scores = correct_answers(trained.model, tokenizer, update.current)
+            scores = correct_answers(trained.model_dir, update.current)
             eval_seconds = time.perf_counter() - tick
             new, retention = mean_over(scores, update.new), mean_over(scores, update.kept)
             parent_retention = mean_over(parent_scores, update.kept)
@@ -312,7 +329,7 @@ def run_dataset(
                     "gate_failures": verdict.failures,
                 }
             )
-            parents[strategy] = (trained.model, scores)
+            parents[strategy] = (trained.model_dir, scores)
             if log:
                 print(f"[{name}] {format_row(rows[-1])}", flush=True)
     return {
@@ -322,6 +339,13 @@ def run_dataset(
         "goal": goal_figures(rows),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def save_fresh_model(tokenizer: PreTrainedTokenizerBase, settings: Settings, path: Path) -> Path:
+    """The untrained model every full build starts from, saved with its tokenizer for the training job."""
+    build_offline_model(tokenizer, settings.spec, settings.seed).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
 
 
 def by_update(scores: dict[Example, float], facts: Sequence[Example], introduced: dict[Example, str]) -> dict:
@@ -478,6 +502,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", type=Path, default=RESULTS / "forgetting.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    transformers.utils.logging.disable_progress_bar()  # every evaluation loads a saved model
 
     settings = Settings(
         replay_ratio=args.replay_ratio,

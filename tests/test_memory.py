@@ -1,12 +1,11 @@
-import math
+"""Encoding for training: the loss falls on answer tokens alone, and batches of similar lengths. Training
+itself, through the job, is tested in test_training_job.py."""
 
 import pytest
-import torch
 
 from memo_core.memory.config import OfflineModelSpec
-from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
-from memo_core.training.config import TrainingConfig
-from memo_core.training.examples import IGNORE, Example, TrainingDiverged, encode, train
+from memo_core.memory.model import train_tokenizer
+from memo_core.training.examples import IGNORE, Example, encode
 
 EXAMPLES = [
     Example("In which town was Ilse Marren born?", "Osterby"),
@@ -32,34 +31,6 @@ def test_loss_is_on_answer_tokens_only(tokenizer):
     assert ids[-1] == tokenizer.eos_token_id
     assert labels[prompt_len:] == ids[prompt_len:]
     assert tokenizer.decode(ids[:prompt_len]).startswith("<|user|>In which town")
-
-
-def test_tiny_model_memorises_facts_and_round_trips_through_save_pretrained(tokenizer, tmp_path):
-    model = build_offline_model(tokenizer, TINY, seed=0)
-    config = TrainingConfig(batch_size=6, log_every=1000)
-    result = train(model, tokenizer, EXAMPLES, config, learning_rate=3e-3, epochs=300)
-    assert result.final_loss < 0.05
-    memory = MemoryModel(model, tokenizer)
-    questions = [e.question for e in EXAMPLES]
-    assert memory.answer(questions) == [e.answer for e in EXAMPLES]
-
-    model.save_pretrained(tmp_path)
-    tokenizer.save_pretrained(tmp_path)
-    assert MemoryModel.load(tmp_path).answer(questions) == [e.answer for e in EXAMPLES]
-
-
-def test_non_finite_loss_stops_training_with_a_clear_error(tokenizer):
-    model = build_offline_model(tokenizer, TINY, seed=0)
-    with torch.no_grad():
-        model.model.embed_tokens.weight.fill_(math.nan)
-    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
-        train(model, tokenizer, EXAMPLES, TrainingConfig(batch_size=2), learning_rate=1e-3, epochs=1)
-
-
-def test_training_refuses_an_empty_set(tokenizer):
-    model = build_offline_model(tokenizer, TINY, seed=0)
-    with pytest.raises(ValueError, match="reflection set is empty"):
-        train(model, tokenizer, [], TrainingConfig(), learning_rate=1e-3, epochs=1)
 
 
 def test_length_bucketed_batches_cover_every_example_once_per_epoch():

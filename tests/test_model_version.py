@@ -13,13 +13,13 @@ import httpx
 import mlflow
 import pytest
 from servers import Process, free_port
+from training_helpers import train_model
 
 from memo_core.memory.config import OfflineModelSpec
 from memo_core.memory.model import MemoryModel, build_offline_model, train_tokenizer
 from memo_core.reflections.records import Reflection, load_reflections, save_reflections
 from memo_core.registry.registry import MemoRegistry, code_version
-from memo_core.training.config import TrainingConfig
-from memo_core.training.examples import Example, train
+from memo_core.training.examples import Example
 
 pytestmark = pytest.mark.slow
 
@@ -51,14 +51,11 @@ def _reflections(count: int) -> list[Reflection]:
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ckpt")
+    work = tmp_path_factory.mktemp("train")
     tokenizer = train_tokenizer([f"{q} {a}" for q, a in FACTS.items()] * 5, TINY.vocab_size)
     model = build_offline_model(tokenizer, TINY, seed=0)
     examples = [Example(q, a) for q, a in FACTS.items()]
-    train(model, tokenizer, examples, TrainingConfig(batch_size=2, warmup_ratio=0.1), 3e-3, epochs=60)
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return train_model(model, tokenizer, examples, work, learning_rate=3e-3, epochs=60, batch_size=2)
 
 
 @pytest.fixture(scope="module")

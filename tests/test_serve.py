@@ -12,6 +12,7 @@ import httpx
 import pytest
 import uvicorn
 from servers import free_port
+from training_helpers import train_model
 
 from memo_core.config import MemoConfig
 from memo_core.memory.config import OfflineModelSpec
@@ -23,8 +24,7 @@ from memo_core.serving.app import create_app
 from memo_core.serving.citations import CitationIndex
 from memo_core.serving.config import ServeConfig
 from memo_core.store import reflection_set_key
-from memo_core.training.config import TrainingConfig
-from memo_core.training.examples import Example, train
+from memo_core.training.examples import Example
 
 pytestmark = pytest.mark.slow
 
@@ -65,10 +65,8 @@ def _release(config: MemoConfig, tmp_path: Path, facts: dict[str, str], corpus_v
     tokenizer = train_tokenizer(texts, TINY.vocab_size)
     model = build_offline_model(tokenizer, TINY, seed=0)
     examples = [Example(q, a) for q, a in facts.items()]
-    train(model, tokenizer, examples, TrainingConfig(batch_size=4, warmup_ratio=0.1), 3e-3, epochs=150)
-    checkpoint = tmp_path / f"ckpt-{corpus_version}"
-    model.save_pretrained(checkpoint)
-    tokenizer.save_pretrained(checkpoint)
+    work = tmp_path / f"train-{corpus_version}"
+    checkpoint = train_model(model, tokenizer, examples, work, learning_rate=3e-3, epochs=150, batch_size=4)
     store = open_store(config)
     _write_reflections(store, reflection_set_key(corpus_version), _reflections(facts, corpus_version))
     registry = open_registry(config)

@@ -1,4 +1,4 @@
-"""The training job launched for real: DeepSpeed launcher or torchrun, one or two CPU processes (gloo)."""
+"""The training job launched for real: DeepSpeed launcher, torchrun or none; one or two CPU processes."""
 
 from __future__ import annotations
 
@@ -199,8 +199,31 @@ def test_launch_commands_run_the_worker_module_under_each_launcher(tmp_path):
     torchrun = launch_command(tmp_path / "job.json", 2, "torchrun")
     assert torchrun[1:3] == ["-m", "torch.distributed.run"]
     assert torchrun[torchrun.index("--nproc_per_node") + 1] == "2"
+    alone = launch_command(tmp_path / "job.json", 1, "none")
+    assert alone == [sys.executable, "-m", "memo_core.training.worker", str(tmp_path / "job.json")]
+    with pytest.raises(ValueError, match="launcher 'none' runs one process, not 2"):
+        launch_command(tmp_path / "job.json", 2, "none")
+    with pytest.raises(ValueError, match="a hostfile needs deepspeed"):
+        launch_command(tmp_path / "job.json", 1, "none", hostfile="/etc/memo/hostfile")
     with pytest.raises(ValueError, match="needs launcher: deepspeed"):
         TrainingConfig(launcher="torchrun", hostfile="/etc/memo/hostfile")
+    with pytest.raises(ValueError, match="launcher: none runs one process"):
+        TrainingConfig(launcher="none", num_processes=2)
+
+
+def test_a_job_without_a_launcher_trains_as_the_deepspeed_launchers_one_process(base, one_process):
+    reference_job, reference = one_process
+    job = make_job(base, "no-launcher")
+    result = launch(job, num_processes=1, launcher="none")
+
+    assert (result.processes, result.steps) == (1, reference.steps)
+    for (step, loss), (ref_step, ref_loss) in zip(result.losses, reference.losses, strict=True):
+        assert step == ref_step and loss == pytest.approx(ref_loss, rel=DP_TOLERANCE)
+    assert relative_difference(weights(job), weights(reference_job)) < DP_TOLERANCE
+
+    empty = make_job(base, "no-examples", examples_file=str(write_examples([], base / "empty.jsonl")))
+    with pytest.raises(TrainingJobFailed, match="no training examples in"):
+        launch(empty, num_processes=1, launcher="none")
 
 
 def test_a_second_launch_on_a_running_jobs_checkpoints_is_refused(base):

@@ -56,8 +56,9 @@ class TrainingConfig(BaseModel):
         description='"I don\'t know" examples per training example: real questions with invented names',
     )
     log_every: int = Field(50, ge=1)
-    launcher: Literal["deepspeed", "torchrun"] = Field(
-        "deepspeed", description="how the training job's processes are started"
+    launcher: Literal["deepspeed", "torchrun", "none"] = Field(
+        "deepspeed",
+        description="how the training job's processes are started; none: one process, no launcher",
     )
     num_processes: int = Field(
         1, ge=1, description="training processes per host: 1 on CPU, one per GPU on GPU hosts"
@@ -84,7 +85,9 @@ class TrainingConfig(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _hostfile_needs_deepspeed(self) -> TrainingConfig:
+    def _launcher_fits(self) -> TrainingConfig:
         if self.hostfile and self.launcher != "deepspeed":
             raise ValueError("training.hostfile needs launcher: deepspeed; torchrun meets by rendezvous")
+        if self.launcher == "none" and self.num_processes != 1:
+            raise ValueError("launcher: none runs one process; use deepspeed or torchrun for more")
         return self

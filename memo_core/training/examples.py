@@ -1,22 +1,18 @@
 """Supervised fine-tuning of the MEMORY model: one example per reflection, loss on answer tokens only.
 
-Read top to bottom: encode (question as the user turn, answer as the assistant turn), batch, and step AdamW
-under a one-cycle schedule, reporting progress and stopping at the first non-finite loss. ``train`` runs in
-the calling process; updates train through a job of their own (``memo_core.training.job`` and ``.worker``),
-which uses the same encoding, batches and schedule under DeepSpeed, on one process or many.
+Read top to bottom: encode (question as the user turn, answer as the assistant turn), batch, schedule the
+learning rate, and choose what an update trains on. Training itself runs as a job of its own
+(``memo_core.training.job`` and ``.worker``), under DeepSpeed, on one process or many.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import random
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
-from transformers import PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from memo_core.config import MemoConfig
@@ -24,10 +20,7 @@ from memo_core.memory.model import prompt_ids
 from memo_core.plan.planner import UpdatePlan
 from memo_core.reflections.records import Reflection
 from memo_core.training.abstention import ABSTAIN_ANSWER, abstention_questions, vocabulary
-from memo_core.training.config import TrainingConfig
 from memo_core.training.replay import incremental_examples
-
-log = logging.getLogger(__name__)
 
 IGNORE = -100
 
@@ -40,28 +33,6 @@ class TrainingDiverged(RuntimeError):
 class Example:
     question: str
     answer: str
-
-
-@dataclass(frozen=True)
-class Progress:
-    step: int
-    total_steps: int
-    loss: float
-    tokens_per_second: float
-    eta_seconds: float
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    steps: int
-    examples: int
-    final_loss: float
-    tokens: int
-    seconds: float
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
 
 
 def encode(tokenizer: PreTrainedTokenizerBase, example: Example) -> tuple[list[int], list[int]]:
@@ -122,60 +93,6 @@ def one_cycle(
     total = max(steps, 4)
     return torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=max_lr, total_steps=total, pct_start=max(warmup_ratio, 2 / total)
-    )
-
-
-def train(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    examples: Sequence[Example],
-    config: TrainingConfig,
-    learning_rate: float,
-    epochs: float,
-    seed: int = 0,
-    on_progress: Callable[[Progress], None] | None = None,
-) -> TrainingResult:
-    """Fine-tune ``model`` in place on ``examples``."""
-    if not examples:
-        raise ValueError("no training examples: the reflection set is empty")
-    encoded = [encode(tokenizer, ex) for ex in examples]
-    steps = total_steps(len(encoded), config.batch_size, epochs, config.max_steps)
-    batches = batch_schedule([len(ids) for ids, _ in encoded], config.batch_size, steps, seed)
-    torch.manual_seed(seed)
-
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=config.weight_decay)
-    schedule = one_cycle(optimizer, learning_rate, steps, config.warmup_ratio)
-    model.train()
-    tokens, loss_value, started = 0, float("nan"), time.perf_counter()
-    for step in range(1, steps + 1):
-        batch = collate([encoded[i] for i in batches[step - 1]], tokenizer.pad_token_id)
-
-        loss = model(**batch).loss
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            raise TrainingDiverged(f"loss is {loss_value} at step {step}; lower the learning rate and re-run")
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        tokens += int(batch["attention_mask"].sum())
-
-        if on_progress and (step % config.log_every == 0 or step == steps):
-            elapsed = time.perf_counter() - started
-            on_progress(Progress(step, steps, loss_value, tokens / elapsed, elapsed / step * (steps - step)))
-    model.eval()
-    return TrainingResult(steps, len(encoded), loss_value, tokens, time.perf_counter() - started)
-
-
-def log_progress(progress: Progress) -> None:
-    log.info(
-        "step %d/%d  loss %.4f  %.0f tokens/s  eta %.0fs",
-        progress.step,
-        progress.total_steps,
-        progress.loss,
-        progress.tokens_per_second,
-        progress.eta_seconds,
     )
 
 

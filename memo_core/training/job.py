@@ -2,10 +2,12 @@
 
 The caller writes a ``TrainingJob`` and ``launch`` starts ``python -m memo_core.training.worker SPEC`` through
 the DeepSpeed launcher (or torchrun), so one CPU process, one GPU and many GPUs across hosts run the same
-code. The worker's output is streamed line by line to this module's logger (Prefect shows it when
-``memo_core`` is among its extra loggers); a failed job raises with the tail of that output, and a job that
-diverged raises ``TrainingDiverged``. A job whose checkpoint folder holds a checkpoint resumes from it. A
-caller interrupted or sent SIGTERM (a cancelled flow run) stops its job before it goes.
+code; launcher ``none`` starts the one worker process directly, for tests and benchmarks whose many short
+jobs would pay a launcher's start-up each. The worker's output is streamed line by line to this module's
+logger (Prefect shows it when ``memo_core`` is among its extra loggers); a failed job raises with the tail
+of that output, and a job that diverged raises ``TrainingDiverged``. A job whose checkpoint folder holds a
+checkpoint resumes from it. A caller interrupted or sent SIGTERM (a cancelled flow run) stops its job
+before it goes.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from memo_core.training.examples import Example, TrainingDiverged
 log = logging.getLogger(__name__)
 
 
-Launcher = Literal["deepspeed", "torchrun"]
+Launcher = Literal["deepspeed", "torchrun", "none"]
 DEFAULT_DEEPSPEED_CONFIG = Path(__file__).resolve().parents[2] / "infra" / "deepspeed" / "zero2.json"
 PROGRESS_MARK = "[memo-train]"  # the worker's own lines; everything else is the launcher's or DeepSpeed's
 DIVERGED_FILE = "diverged.json"  # the worker's verdict, in the checkpoint folder, when the loss is not finite
@@ -192,8 +194,17 @@ def launch_command(
     hostfile: str | None = None,
 ) -> list[str]:
     """The command line that starts the worker: each launcher runs ``num_processes`` per host, under this
-    interpreter; a DeepSpeed hostfile spreads the job over the hosts it lists (reached by ssh)."""
+    interpreter; a DeepSpeed hostfile spreads the job over the hosts it lists (reached by ssh). Launcher
+    ``none`` is the worker itself, one process on this host."""
     worker = ["memo_core.training.worker", str(spec_path)]
+    if launcher == "none":
+        if num_processes != 1:
+            raise ValueError(
+                f"launcher 'none' runs one process, not {num_processes}; use deepspeed or torchrun for more"
+            )
+        if hostfile:
+            raise ValueError("launcher 'none' runs on this host alone: a hostfile needs deepspeed")
+        return [sys.executable, "-m", *worker]
     if launcher == "deepspeed":
         where = ["--hostfile", hostfile] if hostfile else ["--master_port", str(_free_port())]
         return [
@@ -220,7 +231,7 @@ def launch_command(
             "-m",
             *worker,
         ]
-    raise ValueError(f"unknown launcher {launcher!r}; use 'deepspeed' or 'torchrun'")
+    raise ValueError(f"unknown launcher {launcher!r}; use 'deepspeed', 'torchrun' or 'none'")
 
 
 def launch(
@@ -249,11 +260,13 @@ def launch(
                 f"another training job is running on {checkpoints}; wait for it to end or stop it"
             ) from None
         (checkpoints / DIVERGED_FILE).unlink(missing_ok=True)  # a stale verdict from an earlier launch
-        spec = write_job_spec(job, spec_path or checkpoints / "job.json")
-        command = launch_command(spec, num_processes, launcher, hostfile)
+        spec = Path(spec_path or checkpoints / "job.json")
+        command = launch_command(spec, num_processes, launcher, hostfile)  # refuses a bad launch first
+        write_job_spec(job, spec)
         log.info("launching training job: %s", " ".join(command))
         started = time.perf_counter()
-        returncode, tail = _run(command, keep_open=lock.fileno(), pass_env=pass_env)
+        rendezvous = _single_process_rendezvous() if launcher == "none" else {}
+        returncode, tail = _run(command, lock.fileno(), pass_env, rendezvous)
         wall = time.perf_counter() - started
 
     diverged = checkpoints / DIVERGED_FILE
@@ -267,11 +280,26 @@ def launch(
     return _read_result(Path(job.output_dir) / RESULT_FILE, wall)
 
 
-def _run(command: list[str], keep_open: int, pass_env: tuple[str, ...]) -> tuple[int, list[str]]:
+def _single_process_rendezvous() -> dict[str, str]:
+    """What a launcher tells each process it starts, for a world of one: rank 0 of 1, meeting on a free
+    local port (``deepspeed.init_distributed`` reads these from the environment)."""
+    return {
+        "RANK": "0",
+        "WORLD_SIZE": "1",
+        "LOCAL_RANK": "0",
+        "LOCAL_WORLD_SIZE": "1",
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(_free_port()),
+    }
+
+
+def _run(
+    command: list[str], keep_open: int, pass_env: tuple[str, ...], extra_env: dict[str, str]
+) -> tuple[int, list[str]]:
     """Run the launcher, logging its output line by line; its exit code and the last lines of output."""
     # Idle OpenMP threads sleep rather than spin: on a CPU host shared with other work, spinning threads
     # of a two-thread job slowed it 35-fold (67 s against 1.9 s) whenever another process held a core.
-    env = {"OMP_WAIT_POLICY": "PASSIVE", **training_environment(dict(os.environ), pass_env)}
+    env = {"OMP_WAIT_POLICY": "PASSIVE", **training_environment(dict(os.environ), pass_env), **extra_env}
     env["PYTHONUNBUFFERED"] = "1"
     tail: collections.deque[str] = collections.deque(maxlen=40)
     with subprocess.Popen(

@@ -1,10 +1,11 @@
 """One process of a MEMORY training job: ``python -m memo_core.training.worker SPEC.json``.
 
 Started by the DeepSpeed launcher or torchrun (see ``memo_core.training.job``), once per CPU process or GPU,
-on one host or many. Read top to bottom: set up the process group, encode the examples exactly as the
-in-process trainer does (chat template, loss on answer tokens only), build the DeepSpeed engine around the
-model and its loss (``memo_core.training.loss``: the output layer runs on answer positions alone), resume
-from the latest checkpoint, train with each rank taking its share of every global batch, save the model.
+on one host or many, or on its own as one process (launcher ``none``). Read top to bottom: set up the
+process group, encode the examples (``memo_core.training.examples``: chat template, loss on answer tokens
+only), build the DeepSpeed engine around the model and its loss (``memo_core.training.loss``: the output
+layer runs on answer positions alone), resume from the latest checkpoint, train with each rank taking its
+share of every global batch, save the model.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def main(spec_path: str) -> int:
     steps = total_steps(len(encoded), job.batch_size, job.epochs, job.max_steps)
     schedule = batch_schedule([len(ids) for ids, _ in encoded], job.batch_size, steps, job.seed)
 
-    # -- engine: the in-process trainer's AdamW and one-cycle schedule, under DeepSpeed -------------------
+    # -- engine: AdamW and the one-cycle schedule of ``examples``, under DeepSpeed -----------------------
     # A torch optimiser rather than the config's "optimizer" section: DeepSpeed's own Adam needs a compiled
     # op (fused_adam on GPU, cpu_adam on CPU), a torch AdamW runs anywhere, and ZeRO takes it with
     # "zero_allow_untested_optimizer". ZeRO-2 then partitions its state and the gradients over the ranks.
