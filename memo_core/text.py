@@ -1,9 +1,10 @@
-"""The one text normaliser: the form in which questions and answers are compared, hashed, deduplicated and
-scored."""
+"""How text is compared: ``normalise_text`` for questions and answers compared, hashed and deduplicated,
+``answer_form`` for answers scored."""
 
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 
 _NON_WORD = re.compile(r"[^\w\s]")
@@ -16,10 +17,12 @@ def normalise_text(text: str) -> str:
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
-_ARTICLES = frozenset({"a", "an", "the"})
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
 def answer_form(text: str) -> str:
-    """``normalise_text`` without articles: the form answers are scored in (exact match and token F1), so
-    "the Osterby plant" and "Osterby plant" are the same answer."""
-    return " ".join(word for word in normalise_text(text).split() if word not in _ARTICLES)
+    """The form answers are scored in (exact match and token F1): lowercase, punctuation deleted rather than
+    spaced (so "1,200" is "1200" and "O'Neil" "oneil"), articles dropped, as SQuAD scores answers."""
+    text = text.lower().translate(_PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())

@@ -96,3 +96,9 @@ def test_gate_runs_only_the_checks_it_has_measurements_for():
     assert full_build.passed
     assert [c.name for c in full_build.checks] == ["new_knowledge"]
     assert not apply_gate(config, 0.6, None, None, canary_drift=0.5).passed
+
+
+def test_answers_are_scored_without_punctuation_articles_or_case():
+    assert exact_match("1200 units", ["The 1,200 units"]) == 1.0
+    assert exact_match("O'Neil", ["oneil"]) == 1.0
+    assert exact_match("1,300 units", ["1,200 units"]) == 0.0
