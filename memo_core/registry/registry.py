@@ -185,9 +185,6 @@ def bound_requests(retries: int, timeout_s: int) -> None:
 @contextlib.contextmanager
 def _sqlite_schema_lock(tracking_uri: str) -> Iterator[None]:
     """Serialise first contact with a sqlite store: two processes creating its schema at once collide."""
-    if not tracking_uri.startswith("sqlite:///"):
-        yield
-        return
     database = Path(tracking_uri.removeprefix("sqlite:///"))
     database.parent.mkdir(parents=True, exist_ok=True)
     with open(database.with_name(database.name + ".lock"), "w") as lock:
@@ -206,6 +203,9 @@ class MemoRegistry:
         self.cache_dir = Path(cache_dir)
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
+        if not tracking_uri.startswith("sqlite:///"):  # a server: reached at the first request
+            self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+            return
         with _sqlite_schema_lock(tracking_uri), self.reached("open the tracking store"):
             self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
             self.client.search_experiments(max_results=1)  # creates or migrates the schema, once
@@ -447,10 +447,11 @@ class MemoRegistry:
                 previous=str(previous.version) if previous else None,
                 approved_by=version.tags.get("approved_by"),
             )
-        reason = self._record_blocker(version)
+        record = self.record(version)
+        reason = self._record_blocker(version, record)
         if reason:
             raise RegistryError(reason)
-        return self._make_champion(version)
+        return self._make_champion(version, record)
 
     def promote_approved(self) -> PromotionResult:
         """Promote the newest approved version that waits for it, and say why the others were left.
@@ -464,16 +465,17 @@ class MemoRegistry:
         champion = self.find(CHAMPION)
         waiting = self._waiting()[::-1]
         refused: list[Refusal] = []
-        promotable: list[ModelVersion] = []
+        promotable: list[tuple[ModelVersion, Record]] = []
         for version in waiting:
-            reason = self._record_blocker(version)
+            record = self.record(version)
+            reason = self._record_blocker(version, record)
             if reason:
                 refused.append(Refusal(str(version.version), reason))
             else:
-                promotable.append(version)
-        newer = [v for v in promotable if champion is None or int(v.version) > int(champion.version)]
+                promotable.append((version, record))
+        newer = [p for p in promotable if champion is None or int(p[0].version) > int(champion.version)]
         if newer:
-            result = self._make_champion(newer[0])
+            result = self._make_champion(*newer[0])
         else:
             previous = self.find(PREVIOUS)
             result = PromotionResult(
@@ -486,10 +488,9 @@ class MemoRegistry:
         result.refused = refused
         return result
 
-    def _record_blocker(self, version: ModelVersion) -> str | None:
+    def _record_blocker(self, version: ModelVersion, record: Record) -> str | None:
         """The refusal reason, checked against the audit record and kept on the version (once) so a
         reviewer sees it in the UI; tags that contradict the record are reported there too."""
-        record = self.record(version)
         conflicts = self._report_conflicts(version, record)
         reason = self._blocker(version, record)
         if reason is None:
@@ -503,14 +504,14 @@ class MemoRegistry:
             self._tag(version.version, approval=REJECTED)
         return reason
 
-    def _make_champion(self, version: ModelVersion) -> PromotionResult:
+    def _make_champion(self, version: ModelVersion, record: Record) -> PromotionResult:
         """Move the aliases and record the promotion; waiting approvals older than it are superseded."""
         number = str(version.version)
         current = self.find(CHAMPION)
         approved_by = version.tags.get("approved_by") or version.user_id or "unrecorded"
         tags = {"promoted_at": _now(), "approved_by": approved_by}
         override = version.tags.get("gate_override")
-        if override and self.record(version).gate_passed is False:
+        if override and record.gate_passed is False:
             self._audit(str(version.run_id), "gate_override", by=override)
         self._audit(str(version.run_id), "promoted", approved_by=approved_by)
         if current is not None:
