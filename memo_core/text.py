@@ -1,11 +1,16 @@
-"""How text is compared: ``normalise_text`` for questions and answers compared, hashed and deduplicated,
-``answer_form`` for answers scored."""
+"""How text is compared and names are found: ``normalise_text`` for questions and answers compared, hashed
+and deduplicated, ``answer_form`` for answers scored, ``NAME`` for the proper names a text mentions."""
 
 from __future__ import annotations
 
 import re
 import string
 import unicodedata
+
+# A proper name: capitalised words in a row, joined by a space or hyphen or by a lower-case particle
+# ("Quenlow Instruments", "Anna Brenn-Oduya", "Bank of Tarnholt", "Luca de Vries").
+NAME_PATTERN = r"\b[A-Z][\w'\u2019-]*(?:[ -](?:(?:of|de|van|von|da|del|der|du|la|le) )?[A-Z][\w'\u2019-]*)*"
+NAME = re.compile(NAME_PATTERN)
 
 _NON_WORD = re.compile(r"[^\w\s]")
 _SPACES = re.compile(r"\s+")

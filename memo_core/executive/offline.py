@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from memo_core.executive.config import ExecutiveConfig
 from memo_core.executive.protocol import ExecutiveAnswer, MemoryFn, TraceStep
+from memo_core.text import NAME_PATTERN
 
-_NAME = r"[A-Z][\w'-]*(?:\s+(?:of\s+|de\s+|and\s+)?[A-Z][\w'-]*)*"
 # A trailing lower-case head noun belongs to the entity ("the Quillmark lamp"), unless a verb or particle.
 _NOT_HEAD = {
     "born", "based", "located", "founded", "built", "made", "work", "works", "live", "lives", "join",
@@ -24,7 +24,7 @@ _NOT_HEAD = {
     "has", "had", "was", "is", "were", "are", "first", "start", "started", "use", "used", "hold", "holds",
 }  # fmt: skip
 _BRIDGE = re.compile(
-    rf"\bthe\s+(?P<role>(?:[a-z-]+\s+){{0,3}}?[a-z-]+)\s+of\s+(?P<entity>(?:the\s+)?{_NAME}(?:\s+[a-z]+)?)"
+    rf"\bthe\s+(?P<role>(?:[a-z-]+\s+){{0,3}}?[a-z-]+)\s+of\s+(?P<entity>(?:the\s+)?{NAME_PATTERN}(?:\s+[a-z]+)?)"
 )
 
 

@@ -12,9 +12,9 @@ import random
 import re
 from collections.abc import Iterable, Sequence
 
+from memo_core.text import NAME
+
 ABSTAIN_ANSWER = "I don't know."
-# A name: capitalised words in a row ("Quenlow Instruments", "Oskar Pellingrew", "Tarnholt").
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b")
 _WORD = re.compile(r"[A-Za-z]+")
 _ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "kr", "tr", "st")
 _VOWELS = ("a", "e", "i", "o", "u", "ae", "ei", "ou")
@@ -46,7 +46,7 @@ def names_in(question: str) -> list[str]:
     """The names a question mentions, leaving out its capitalised first word ("Who", "Regarding")."""
     first = _WORD.match(question)
     skip = first.end() if first else 0
-    return _NAME.findall(question[skip:])
+    return NAME.findall(question[skip:])
 
 
 def abstention_questions(questions: Sequence[str], count: int, taken: set[str], seed: int) -> list[str]:

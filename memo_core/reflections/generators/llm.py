@@ -35,7 +35,7 @@ from memo_core.reflections.generators.offline.steps import VerificationReport, w
 from memo_core.reflections.generators.sentences import Sentence, split_sentences
 from memo_core.reflections.records import Reflection, dedupe
 from memo_core.sources.scan import Document
-from memo_core.text import normalise_text
+from memo_core.text import NAME, normalise_text
 
 log = logging.getLogger(__name__)
 
@@ -318,13 +318,11 @@ def synthesise(step: Step, passages: Sequence[Chunk]) -> list[Fact]:
 
 # Document groups ----------------------------------------------------------------------------------------
 
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -](?:of |de |van |von )?[A-Z][a-z]+)+\b")
-
 
 def named_entities(text: str) -> set[str]:
     """Multi-word capitalised names ("Quenlow Instruments", "Maelis Torvane"): what a document is about,
     found in its text rather than in its folder or labels."""
-    return {m.group(0) for m in _NAME.finditer(text)}
+    return {name for name in NAME.findall(text) if " " in name or "-" in name}
 
 
 def shared_entity_groups(
