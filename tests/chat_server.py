@@ -19,12 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from memo_core.reflections.generators.facts import Fact, in_document
+from memo_core.reflections.generators.offline.extraction import analyse, direct, inferred
 from memo_core.reflections.generators.offline.steps import (
-    analyse,
     consolidate,
     cross_document,
-    direct,
-    inferred,
     surface_entities,
 )
 from memo_core.sources.scan import Document, content_hash

@@ -49,6 +49,7 @@ def test_reflect_writes_validated_reflections_by_extension(corpus: Path, tmp_pat
     assert all(r.spans and r.chunk_ids and r.generator == "offline-rules" for r in reflections)
     assert f"{len(reflections)} reflections from 4 documents" in output
     assert "skipped scan.pdf" in output  # the unreadable file is named with its reason, not fatal
+    assert "  by kind:  " in output and "direct" in output and "facts dropped: " in output
     assert (tmp_path / "out" / "reflections.quarantine.jsonl").exists()
     assert (tmp_path / "out" / "reflections.data-docs" / "index.html").exists()
 

@@ -127,9 +127,10 @@ def test_offline_generator_contradiction_is_found_before_dedupe(tmp_path: Path) 
     rows += generator.reflect_corpus(documents, corpus_version=0)
 
     conflicts = find_conflicts(rows)
-    assert [c.question for c in conflicts] == [HQ]
-    assert {answer: docs for answer, docs in conflicts[0].values} == {
-        "Osterby": ("docs/history.md",),
-        "PWNED": ("docs/products.md",),
-    }
+    assert HQ in [c.question for c in conflicts]  # and each other wording of the same fact
+    for conflict in conflicts:
+        assert {answer: docs for answer, docs in conflict.values} == {
+            "Osterby": ("docs/history.md",),
+            "PWNED": ("docs/products.md",),
+        }
     assert find_conflicts(dedupe(rows)) == []  # what the check has to run before

@@ -194,7 +194,7 @@ def test_a_question_never_made_self_contained_is_dropped_after_five_tries() -> N
     lock = threading.Lock()
 
     def verdict(question: str) -> dict[str, Any]:
-        if question.startswith(("Where is Verdant Lamp Works", "Where is it")):
+        if "headquartered" in question or question.startswith("Where is it"):
             with lock:
                 tries.append(question)
             return {

@@ -5,12 +5,10 @@ from __future__ import annotations
 from memo_core.reflections.config import GeneratorConfig
 from memo_core.reflections.generators.base import build_generator
 from memo_core.reflections.generators.facts import Evidence, Fact, in_document
+from memo_core.reflections.generators.offline.extraction import analyse, direct, inferred
 from memo_core.reflections.generators.offline.steps import (
-    analyse,
     consolidate,
     cross_document,
-    direct,
-    inferred,
     related_documents,
     surface_entities,
     verify,
@@ -21,6 +19,11 @@ from memo_core.sources.scan import Document, content_hash
 
 def _doc(text: str, doc_id: str = "d.md") -> Document:
     return Document(id=doc_id, source="s", path=doc_id, text=text, content_hash=content_hash(text))
+
+
+def _both(document: Document) -> list[Fact]:
+    analysis = analyse(document)
+    return direct(analysis) + inferred(analysis)
 
 
 def _pairs(facts: list[Fact]) -> dict[str, str]:
@@ -34,7 +37,7 @@ def _fact(
     return Fact(question, answer, None, kw.pop("slot", "time"), subject, (Evidence("d.md", sentence),), **kw)  # type: ignore[arg-type]
 
 
-def test_inferred_asks_relations_from_the_other_side_and_states_what_the_text_implies() -> None:
+def test_inferred_asks_each_fact_from_the_other_side() -> None:
     text = (
         "# Ilse Marren\n\nIlse Marren founded Verdant Lamp Works in 2011. Ilse Marren studied chemistry at "
         "the University of Osk. The Osk Council gave Ilse Marren its Gold Lamp award in 2015. Ilse Marren "
@@ -42,13 +45,12 @@ def test_inferred_asks_relations_from_the_other_side_and_states_what_the_text_im
         "Verdant Lamp Works, in 2012. Two years later she published a book called Lamps of Osk."
     )
     facts = _pairs(inferred(analyse(_doc(text))))
-    assert facts["What did Ilse Marren found in 2011?"] == "Verdant Lamp Works"
-    assert facts["What did Ilse Marren study at the University of Osk?"] == "chemistry"
-    assert facts["What did the Osk Council give Ilse Marren in 2015?"] == "Gold Lamp award"
-    assert facts["For how many years did Ilse Marren lead Verdant Lamp Works?"] == "8 years"
-    assert facts["What is the first factory of Verdant Lamp Works?"] == "Pellow Mill"
-    assert facts["In which year did Ilse Marren publish a book called Lamps of Osk?"] == "2014"
-    assert facts["What is the name of the book that Ilse Marren published?"] == "Lamps of Osk"
+    assert facts["Who founded Verdant Lamp Works in 2011?"] == "Ilse Marren"
+    assert facts["By whom was Verdant Lamp Works founded in 2011?"] == "Ilse Marren"
+    assert facts["Who studied chemistry at the University of Osk?"] == "Ilse Marren"
+    assert facts["Who led Verdant Lamp Works from 2011 until 2019?"] == "Ilse Marren"
+    assert facts["Whose first factory is Pellow Mill?"] == "Verdant Lamp Works"
+    assert facts["Of what is Pellow Mill the first factory?"] == "Verdant Lamp Works"
     assert all(f.kind == "inferred" for f in inferred(analyse(_doc(text))))
 
 
@@ -96,7 +98,7 @@ def test_surface_entities_describes_the_subject_without_naming_it() -> None:
         "Ilse Marren founded Verdant Lamp Works in 2011. Ilse Marren was born in Pellow. "
         "Ilse Marren lives in Osk."
     )
-    facts = in_document(direct(analyse(_doc(text))), "d.md")
+    facts = in_document(_both(_doc(text)), "d.md")
     surfaced = surface_entities(facts)
     by_question = {f.question: f for f in surfaced}
     two = by_question["Which person founded Verdant Lamp Works in 2011 and was born in Pellow?"]
@@ -115,7 +117,7 @@ def test_cross_document_groups_documents_by_shared_names_and_combines_their_clue
         "c.md": "Tomas Rudd designed the Orvel Lamp.",
         "d.md": "Anna Prell paints boats.",
     }
-    per_document = {d: in_document(direct(analyse(_doc(t, d))), d) for d, t in docs.items()}
+    per_document = {d: in_document(_both(_doc(t, d)), d) for d, t in docs.items()}
     assert related_documents(per_document) == {
         "Ilse Marren": ["a.md", "b.md"],
         "Tomas Rudd": ["b.md", "c.md"],
@@ -156,7 +158,7 @@ def test_clues_that_repeat_one_fact_are_not_joined() -> None:
         "a.md": "Ilse Marren founded Verdant Lamp Works in 2011.",
         "b.md": "Ilse Marren founded Verdant Lamp Works in Osk in 2011.",
     }
-    per_document = {d: in_document(direct(analyse(_doc(t, d))), d) for d, t in docs.items()}
+    per_document = {d: in_document(_both(_doc(t, d)), d) for d, t in docs.items()}
     assert related_documents(per_document) == {"Ilse Marren": ["a.md", "b.md"]}
     assert cross_document(per_document) == []
     assert surface_entities([f for facts in per_document.values() for f in facts]) == []

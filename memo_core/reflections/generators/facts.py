@@ -34,6 +34,9 @@ class Fact:
     step: str = "extraction"
     subject_kind: str = ""  # "person" | "people" | "thing" | ...
     predicate: str = ""  # subject facts: what the subject did ("founded Quenlow Instruments in May 2009")
+    describes: str = ""  # the answer described through the subject ("the father of Lio Varesh"), for chains
+    answer_name: str = ""  # the answer as a question names it, when it is an entity
+    wording: int = 0  # which of the fact's wordings this question is (0: the canonical one)
 
     @property
     def document_ids(self) -> tuple[str, ...]:

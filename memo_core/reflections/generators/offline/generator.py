@@ -9,26 +9,25 @@ from collections.abc import Sequence
 
 from memo_core.reflections.config import GeneratorConfig
 from memo_core.reflections.generators.facts import Fact, facts_to_reflections, in_document
+from memo_core.reflections.generators.offline.extraction import analyse, direct, inferred
 from memo_core.reflections.generators.offline.steps import (
     VerificationReport,
-    analyse,
     consolidate,
     cross_document,
-    direct,
-    inferred,
     surface_entities,
+    traverse,
     verify,
 )
 from memo_core.reflections.records import Reflection, dedupe
 from memo_core.sources.scan import Document
 
 # Bump when the rules change, so cached reflections made by older rules are not reused.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 
 class OfflineGenerator:
-    """Rule-based reflections: sentence parsing, pronoun resolution and question templates, run through
-    the five steps of the method."""
+    """Rule-based reflections: spaCy's parse read into statements, pronouns resolved, each fact asked in
+    both directions and several wordings, run through the five steps of the method."""
 
     name = "offline-rules"
 
@@ -43,13 +42,18 @@ class OfflineGenerator:
             "rules": RULES_VERSION,
             "backend": "offline",
             "probes": self.config.probes,
+            "offline": self.config.offline.model_dump(),
         }
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
     def facts(self, document: Document) -> list[Fact]:
         """Steps 1-4 for one document: extraction, consolidation, verification, entity surfacing."""
-        analysis = analyse(document)
-        extracted = self._verified(in_document(direct(analysis) + inferred(analysis), document.id))
+        rules = self.config.offline
+        analysis = analyse(document, rules)
+        self.report.count_unresolved(analysis.unresolved)
+        extracted = self._verified(
+            in_document(direct(analysis, rules) + inferred(analysis, rules), document.id)
+        )
         derived = self._verified(consolidate(extracted) + surface_entities(extracted))
         return extracted + derived
 
@@ -60,11 +64,14 @@ class OfflineGenerator:
     def reflect_corpus(self, documents: Sequence[Document], corpus_version: int) -> list[Reflection]:
         """Step 5 only: cross-document reflections over ``documents`` (per-document ones come from
         ``reflect_document``, which can be cached; these depend on the whole set and cannot)."""
+        rules = self.config.offline
         per_document = {}
         for document in documents:
-            analysis = analyse(document)
-            per_document[document.id] = self._verified(in_document(direct(analysis), document.id))
-        crossed = self._verified(cross_document(per_document))
+            analysis = analyse(document, rules)
+            facts = in_document(direct(analysis, rules) + inferred(analysis, rules), document.id)
+            per_document[document.id] = verify(facts)[0]
+        chained = traverse(per_document, rules.traversal_depth, rules.traversal_budget)
+        crossed = self._verified(cross_document(per_document) + chained)
         return dedupe(self._reflections(crossed, corpus_version))
 
     def _verified(self, facts: list[Fact]) -> list[Fact]:

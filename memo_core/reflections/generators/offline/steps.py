@@ -1,11 +1,13 @@
-"""The five reflection steps of the method (METHOD.md), each a function over facts, for the offline backend.
+"""The reflection steps of the method (METHOD.md) after extraction, each a function over facts, for the
+offline backend.
 
-1. extraction: explicit facts (``direct``) and inferred ones (``inferred``: relations asked the other way,
-   appositions, durations, absolute dates from relative ones);
+1. extraction (``extraction``): explicit facts (``direct``) and the same facts asked the other way
+   (``inferred``);
 2. ``consolidate``: related facts of one chunk merged into 2- and 3-fact questions;
 3. ``verify``: every question made self-contained (rewritten from its source, or dropped);
 4. ``surface_entities``: reverse look-ups that describe an entity without naming it;
-5. ``cross_document``: converging clues about one entity from two documents, grouped by shared names.
+5. ``cross_document``: converging clues about one entity from two documents, grouped by shared names, and
+   ``traverse``: relations chained across documents ("Who founded the organisation X works for?").
 """
 
 from __future__ import annotations
@@ -17,263 +19,67 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from memo_core.reflections.generators.facts import Evidence, Fact
-from memo_core.reflections.generators.offline import lexicon
-from memo_core.reflections.generators.offline.english import base_form, is_capitalised, join, tokenize
-from memo_core.reflections.generators.offline.extraction import (
-    anchored,
-    direct_facts,
-    field_facts,
-    object_end,
-    quantity_subject_facts,
-    strip_appositions,
-)
-from memo_core.reflections.generators.offline.lexicon import (
-    BE_FORMS,
-    COUNT_WORDS,
-    FUNCTION_WORDS,
-    POSSESSIVE_PRONOUNS,
-    PREPOSITIONS,
-    PRONOUNS,
-)
-from memo_core.reflections.generators.offline.parse import Clause, ClauseParser, Discourse, name_end
-from memo_core.reflections.generators.offline.questions import ask, finish
-from memo_core.reflections.generators.sentences import Layout, layout
-from memo_core.sources.scan import Document
+from memo_core.reflections.generators.facts import Fact
+from memo_core.reflections.generators.offline.wordings import finish
 from memo_core.text import normalise_text
 
-_DOUBLE_OBJECT_VERBS = frozenset(
-    {"give", "award", "lend", "pay", "send", "offer", "grant", "show", "sell", "teach"}
+PRONOUNS = frozenset(
+    [
+        "i",
+        "me",
+        "my",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "hers",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+    ]
 )
-_LINKING_VERBS = frozenset({"be", "become", "remain", "seem", "stay", "appear", "look", "sound", "feel"})
-_PARTICLES = frozenset(
-    {"down", "up", "out", "off", "over", "back", "away", "around", "on", "in", "there", "here"}
+# Words after which "her" is a possessive, not an object ("her brother"), and question openers.
+FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "as",
+        "is",
+        "was",
+        "are",
+        "were",
+        "be",
+        "been",
+        "that",
+        "which",
+        "who",
+    ]
 )
-_OBJECT_PREPOSITIONS = frozenset({"to", "with", "for", "into", "under"})
-# "took place", "take part", "took office": objects that belong to their verb, not facts of their own.
-_IDIOM_OBJECTS = frozenset({"place", "part", "office", "care", "effect", "shape", "notice", "there", "here"})
-_NAMING_VERBS = frozenset({"name", "call", "make", "build", "base", "derive", "model"})
-_RELATIVE_YEARS = {"the following year": 1, "the next year": 1, "a year later": 1, "one year later": 1}
-_YEARS_LATER = re.compile(rf"\b(\d{{1,2}}|{'|'.join(COUNT_WORDS)}) years later\b")
-_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
-
-
-@dataclass
-class Analysis:
-    """One document parsed once and shared by every step."""
-
-    document: Document
-    layout: Layout
-    discourse: Discourse
-    clauses: list[Clause]
-
-
-def analyse(document: Document) -> Analysis:
-    doc_layout = layout(document.text)
-    discourse = Discourse(title=doc_layout.title)
-    discourse.learn_vocabulary(doc_layout.sentences)
-    parser = ClauseParser(discourse)
-    clauses = [clause for sentence in doc_layout.sentences for clause in parser.parse(sentence)]
-    return Analysis(document, doc_layout, discourse, clauses)
-
-
-# Step 1a ------------------------------------------------------------------------------------------------
-
-
-def direct(analysis: Analysis) -> list[Fact]:
-    """Every explicitly stated fact, one per question."""
-    facts: list[Fact] = []
-    for clause in analysis.clauses:
-        facts += direct_facts(clause) + quantity_subject_facts(clause)
-    return facts + field_facts(analysis.layout.fields, analysis.discourse)
-
-
-# Step 1b ------------------------------------------------------------------------------------------------
-
-
-def inferred(analysis: Analysis) -> list[Fact]:
-    """Facts the text implies: relations asked from the object's side, appositions as statements,
-    durations of "from 2009 to 2016", and years of "three years later"."""
-    facts: list[Fact] = []
-    last_year: int | None = None
-    for clause in analysis.clauses:
-        facts += object_facts(clause, analysis.discourse) + naming_facts(clause)
-        facts += apposition_facts(clause, analysis.discourse)
-        facts += duration_facts(clause)
-        if last_year is not None:
-            facts += relative_date_facts(clause, last_year)
-        years = [int(y) for y in _YEAR.findall(clause.sentence.text)]
-        last_year = years[-1] if years else last_year
-    return [dataclasses.replace(f, kind="inferred") for f in facts]
-
-
-def _fact(clause: Clause, question: str | None, answer: str, probe: str | None, slot: str) -> list[Fact]:
-    if question is None or not answer:
-        return []
-    if clause.anchor:
-        question = anchored(clause.anchor, question)
-        probe = anchored(clause.anchor, probe) if probe else None
-    evidence = (Evidence("", clause.sentence),)
-    return [Fact(question, answer, probe, slot, clause.subject, evidence, subject_kind=clause.kind)]
-
-
-def object_facts(clause: Clause, discourse: Discourse) -> list[Fact]:
-    """ "Ilvana Dresk studied physics at ..." -> "What did Ilvana Dresk study at ...?" -> "physics"; with two
-    objects ("gave Quenlow House its Silver Leaf rating") the second one is asked for."""
-    verb = [v.lower() for v in clause.verb]
-    rest = strip_appositions(list(clause.rest))
-    base = base_form(verb[-1]) or ""
-    if (
-        not rest
-        or base in _LINKING_VERBS
-        or verb[-1] in BE_FORMS
-        or verb[-1] == "born"
-        or verb[0] in BE_FORMS
-    ):
-        return []
-    first = rest[0].lower()
-    if (
-        first in _PARTICLES
-        or first[:1].isdigit()
-        or first in COUNT_WORDS
-        or first in ("more", "less", "about")
-    ):
-        return []  # "stepped down as ...", "maintained more than 200 ...": not an object
-    if rest[0] in _OBJECT_PREPOSITIONS and len(rest) > 2:
-        return _prepositional_object(clause, rest, discourse)
-    end = object_end(rest) or _bare_object_end(rest)
-    if end is None:
-        return []
-    obj, remainder = rest[:end], rest[end:]
-    if base in _DOUBLE_OBJECT_VERBS and remainder and remainder[0].islower():
-        second = object_end(remainder) or _bare_object_end(remainder)
-        if second is not None and remainder[0].lower() not in PREPOSITIONS:
-            answer = [t for t in remainder[:second] if t.lower() not in POSSESSIVE_PRONOUNS]
-            question = ask(clause, "What", [*obj, *remainder[second:]])
-            return _fact(clause, question, join(answer), None, "object")
-    if any(t.lower() in PRONOUNS for t in obj):
-        return []
-    entity = discourse.entities.get(join(obj).removeprefix("the "))
-    wh = "Whom" if entity is not None and entity.kind in ("person", "people") else "What"
-    question = ask(clause, wh, remainder)
-    verb_group = join([*clause.adverbs, *clause.verb])
-    probe = finish(f"{clause.subject} {verb_group} {wh.lower()} {join(remainder)}")
-    return _fact(clause, question, join(obj), probe, "object")
-
-
-def _prepositional_object(clause: Clause, rest: list[str], discourse: Discourse) -> list[Fact]:
-    """ "The 2022 medal went to the Drummelow Pump" -> "To what did the 2022 medal go?"."""
-    end = object_end(rest[1:])
-    if end is None or not any(is_capitalised(t) for t in rest[1 : end + 1]):
-        return []
-    obj, remainder = rest[1 : end + 1], rest[end + 1 :]
-    entity = discourse.entities.get(join(obj).removeprefix("the "))
-    wh = "whom" if entity is not None and entity.kind in ("person", "people") else "what"
-    question = ask(clause, f"{rest[0].capitalize()} {wh}", remainder)
-    probe = finish(
-        f"{clause.subject} {join([*clause.adverbs, *clause.verb])} {rest[0]} {wh} {join(remainder)}"
-    )
-    return _fact(clause, question, join(obj), probe, "object")
-
-
-def _bare_object_end(rest: list[str]) -> int | None:
-    """A determiner-less object: "physics", "bees", "weather instruments" (at most three lowercase words)."""
-    end = 0
-    while (
-        end < min(len(rest), 3)
-        and rest[end].isalpha()
-        and rest[end].islower()
-        and not (rest[end] in FUNCTION_WORDS or rest[end] in _PARTICLES or rest[end] in _IDIOM_OBJECTS)
-    ):
-        end += 1
-    return end or None
-
-
-def naming_facts(clause: Clause) -> list[Fact]:
-    """ "X is named after Quenlow Hill" -> "What is X named after?"; "a small boat called the Greyling" ->
-    "What is the name of the small boat that X has?"."""
-    rest = list(clause.rest)
-    verb = [v.lower() for v in clause.verb]
-    facts: list[Fact] = []
-    base = base_form(verb[-1]) or ""
-    if base in _NAMING_VERBS:
-        start = 0 if len(verb) > 1 else object_end(rest) or 0
-        if start < len(rest) - 1 and rest[start] in ("after", "of", "from"):
-            stop = next((k for k in range(start + 1, len(rest)) if rest[k] in (",", ";")), len(rest))
-            answer = join(rest[start + 1 : stop])
-            question = ask(clause, "What", [*rest[:start], rest[start], *rest[stop + 1 :]])
-            facts += _fact(clause, question, answer, None, "object")
-    if verb[-1] in ("known", "called", "described") and "as" in rest:
-        k = rest.index("as")
-        if k + 1 < len(rest) and is_capitalised(rest[k + 1]):
-            end = name_end(rest, k + 1)
-            question = ask(clause, "What", [*rest[:k], "as", *rest[end:]])
-            probe = ask(clause, "Under which name", [*rest[:k], *rest[end:]])
-            facts += _fact(clause, question, join(rest[k + 1 : end]), probe, "name")
-    for k in range(2, len(rest) - 1):
-        article = rest[k + 1] == "the" and k + 2 < len(rest)
-        if rest[k] in ("called", "named") and rest[k - 1].islower() and is_capitalised(rest[k + 1 + article]):
-            start = k - 1
-            while start > 0 and rest[start - 1].islower() and rest[start - 1] not in ("a", "an", ",", "and"):
-                start -= 1
-            thing = join(rest[start:k])
-            end = name_end(rest, k + 1 + article)
-            name = join(rest[k + 1 : end])
-            does = join([*clause.verb])
-            question = finish(f"What is the name of the {thing} that {clause.subject} {does}")
-            probe = finish(f"What is the {thing} that {clause.subject} {does} called")
-            facts += _fact(clause, question, name, probe, "name")
-    return facts
-
-
-def apposition_facts(clause: Clause, discourse: Discourse) -> list[Fact]:
-    """ "Kelderwick Works, the main factory of Quenlow Instruments" -> "What is the main factory of Quenlow
-    Instruments?" and "What is Kelderwick Works?"."""
-    facts: list[Fact] = []
-    for name, description in clause.appositions:
-        if any(t.lower() in PRONOUNS for t in description.split()):
-            continue
-        entity = discourse.entities.get(name.removeprefix("the "))
-        wh = "Who" if entity is not None and entity.kind == "person" else "What"
-        facts += _fact(
-            clause, finish(f"{wh} is {description}"), name, finish(f"Name {description}"), "apposition"
-        )
-        facts += _fact(clause, finish(f"{wh} is {name}"), description, None, "kind")
-    return facts
-
-
-def duration_facts(clause: Clause) -> list[Fact]:
-    """Durations: "served as chief executive from 2009 to 2016" -> "For how many years did X serve ...?"."""
-    rest = list(clause.rest)
-    for k in range(len(rest) - 3):
-        if rest[k] == "from" and rest[k + 2] == "to" and _is_year(rest[k + 1]) and _is_year(rest[k + 3]):
-            years = int(rest[k + 3]) - int(rest[k + 1])
-            if years <= 0:
-                return []
-            question = ask(clause, "For how many years", rest[:k] + rest[k + 4 :])
-            return _fact(clause, question, f"{years} years", None, "duration")
-    return []
-
-
-def _is_year(token: str) -> bool:
-    return bool(_YEAR.fullmatch(token))
-
-
-def relative_date_facts(clause: Clause, last_year: int) -> list[Fact]:
-    """Absolute years: "Three years later she opened ..." after 2013 -> "In which year did X open ...?"."""
-    text = join(list(clause.rest)).lower()
-    offset = next((n for phrase, n in _RELATIVE_YEARS.items() if phrase in text), None)
-    phrase = next((p for p in _RELATIVE_YEARS if p in text), "")
-    match = _YEARS_LATER.search(text)
-    if match:
-        count = match.group(1)
-        offset = int(count) if count.isdigit() else COUNT_WORDS[count]
-        phrase = match.group(0)
-    if offset is None or _YEAR.search(text):
-        return []
-    remainder = tokenize(re.sub(re.escape(phrase), " ", join(list(clause.rest)), flags=re.IGNORECASE))
-    question = ask(clause, "In which year", remainder)
-    return _fact(clause, question, str(last_year + offset), None, "time")
 
 
 # Step 2 -------------------------------------------------------------------------------------------------
@@ -323,8 +129,27 @@ def _lower_first(question: str) -> str:
     return f"{first.lower()} {rest}" if first.lower() in _QUESTION_OPENERS else question
 
 
-_QUESTION_OPENERS = lexicon.words(
-    "who whom what when where which how in on at for since by until before after regarding name"
+_QUESTION_OPENERS = frozenset(
+    [
+        "who",
+        "whom",
+        "what",
+        "when",
+        "where",
+        "which",
+        "how",
+        "in",
+        "on",
+        "at",
+        "for",
+        "since",
+        "by",
+        "until",
+        "before",
+        "after",
+        "regarding",
+        "name",
+    ]
 )
 
 
@@ -374,8 +199,14 @@ class VerificationReport:
     dropped: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
-    def count(self, reason: str) -> None:
-        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+    def count(self, reason: str, times: int = 1) -> None:
+        self.reasons[reason] = self.reasons.get(reason, 0) + times
+
+    def count_unresolved(self, pronouns: Mapping[str, int]) -> None:
+        """Statements dropped because nothing said whom their pronoun stands for."""
+        for pronoun, times in pronouns.items():
+            self.dropped += times
+            self.count(f"pronoun '{pronoun}' without referent", times)
 
     def to_json(self) -> dict[str, Any]:
         return {"verification": dataclasses.asdict(self)}
@@ -563,4 +394,49 @@ def cross_document(per_document: Mapping[str, Sequence[Fact]], per_entity: int =
             for a, b in zip(clues_by_doc, clues_by_doc[1:], strict=False):
                 if i < len(a) and i < len(b) and _distinct(a[i], b[i]):
                     out.append(_surface(subject, [a[i], b[i]], kind="cross_document", step="cross_document"))
+    return out
+
+
+def traverse(per_document: Mapping[str, Sequence[Fact]], depth: int = 2, budget: int = 4) -> list[Fact]:
+    """Relations chained across documents: X's R1 is Y in one document and Y's R2 is Z in another give
+    "Who is the R2 of the R1 of X?" -> Z, up to ``depth`` relations and ``budget`` questions per X."""
+    about: dict[str, list[tuple[str, Fact]]] = defaultdict(list)
+    for document_id, facts in per_document.items():
+        for fact in facts:
+            if fact.kind == "direct" and fact.wording == 0 and fact.slot != "subject":
+                about[fact.subject].append((document_id, fact))
+    links = [(d, f) for d, facts in per_document.items() for f in facts if f.describes and f.answer_name]
+    out: list[Fact] = []
+    used: dict[str, int] = defaultdict(int)
+    for _ in range(depth - 1):
+        chained: list[tuple[str, Fact]] = []
+        for document_id, link in sorted(links, key=lambda item: (item[1].subject, item[1].question)):
+            for other_id, fact in about.get(link.answer_name, []):
+                if (
+                    other_id == document_id
+                    or used[link.subject] >= budget
+                    or normalise_text(fact.answer) == normalise_text(link.subject)
+                    or link.answer_name not in fact.question
+                ):
+                    continue
+                question = finish(fact.question.replace(link.answer_name, link.describes, 1))
+                evidence = tuple(dict.fromkeys([*link.evidence, *fact.evidence]))
+                describes = (
+                    fact.describes.replace(link.answer_name, link.describes, 1) if fact.describes else ""
+                )
+                made = dataclasses.replace(
+                    fact,
+                    question=question,
+                    probe=None,
+                    subject=link.subject,
+                    evidence=evidence,
+                    kind="cross_document",
+                    step="cross_document",
+                    describes=describes,
+                )
+                out.append(made)
+                used[link.subject] += 1
+                if describes:
+                    chained.append((other_id, made))
+        links = chained
     return out

@@ -1,0 +1,713 @@
+"""Statements read off spaCy's dependency parse: who did what, to whom, when and where, and what is
+said to be what ("X is a botanist", "X, the chair of Y", "The sisters of X are A and B").
+
+Every statement names its subject: pronouns and "the company"-style references are resolved to the
+entity they stand for (``Discourse``), and a statement whose subject cannot be resolved is dropped and
+counted, never asked about "she".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lemminflect import getInflection
+
+from memo_core.reflections.generators.sentences import Sentence
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
+
+PERSON = "PERSON"
+PLACES = frozenset({"GPE", "LOC", "FAC"})
+TIMES = frozenset({"DATE", "TIME"})
+AMOUNTS = frozenset({"MONEY", "CARDINAL", "QUANTITY", "PERCENT"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+# Parts of a noun's subtree that say something further about it rather than name it.
+_NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
+_RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
+_PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
+_THING_PRONOUNS = frozenset({"it", "its", "itself"})
+_GROUP_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
+# Nouns a text uses for the organisation, building or place it is talking about ("The company opened
+# ...", "The building opened ..."), by the entity labels they stand for: English, not any corpus. A
+# definite noun that repeats the last word of a name seen before ("the council" for "Harlow Bay Council")
+# is resolved without it.
+KIND_NOUNS = {
+    **dict.fromkeys(
+        (
+            "company",
+            "firm",
+            "business",
+            "organisation",
+            "organization",
+            "group",
+            "corporation",
+            "society",
+            "bank",
+            "council",
+            "club",
+            "team",
+            "school",
+            "college",
+            "university",
+            "charity",
+            "institute",
+        ),
+        "ORG",
+    ),
+    **dict.fromkeys(
+        (
+            "building",
+            "house",
+            "site",
+            "station",
+            "museum",
+            "library",
+            "hotel",
+            "bridge",
+            "factory",
+            "plant",
+            "mill",
+            "hall",
+            "theatre",
+            "restaurant",
+            "shop",
+            "store",
+        ),
+        "FAC",
+    ),
+    **dict.fromkeys(("town", "city", "village", "region", "country", "port", "island", "county"), "GPE"),
+}
+# Reporting verbs: what someone said is theirs to say, not a fact the text states.
+_REPORTING = frozenset({"say", "tell", "add", "state", "explain", "note", "claim", "ask", "reply"})
+_LIFE_SPAN = re.compile(r"\((?:c\. ?)?(\d{3,4})\s*[-\u2013\u2014]\s*(\d{3,4})\)")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A noun phrase: ``text`` as a question may name it (pronouns resolved), ``raw`` as written."""
+
+    text: str
+    raw: str
+    label: str = ""  # spaCy entity label of its head ("PERSON", "ORG", "DATE", ...), "" for none
+    named: bool = False  # a proper name, or a reference resolved to one
+    plural: bool = False
+    lemma: str = ""  # the head noun's lemma ("chair", "sister")
+    noun: bool = True  # headed by a noun (not "married", "tall")
+    determined: bool = False  # opens with an article or possessive ("the painter", "its site")
+
+    @property
+    def is_person(self) -> bool:
+        return self.label == PERSON
+
+
+@dataclass(frozen=True)
+class Argument:
+    """What a verb says about its subject: an object, a prepositional phrase, a time, a complement."""
+
+    role: str  # "object" | "dative" | "complement" | "attribute" | "prep" | "agent" | "time" | "place"
+    value: Mention
+    prep: str = ""
+
+
+@dataclass(frozen=True)
+class Verb:
+    lemma: str  # "found", "set up", "be"
+    aux: str  # the auxiliary an inverted question opens with: "did", "does", "was", "has"
+    main: str  # what follows the subject in that question: "found", "born", "been appointed", ""
+    finite: str  # the verb group as a wh-subject question needs it: "founded", "was founded", "has worked"
+    passive: bool = False
+    copular: bool = False
+
+
+@dataclass(frozen=True)
+class Statement:
+    subject: Mention
+    verb: Verb
+    arguments: tuple[Argument, ...]
+    sentence: Sentence
+
+
+@dataclass(frozen=True)
+class Relation:
+    """ "The R of X is Y", "X's R is Y", "Y, the R of X": ``values`` (one or several) are X's R."""
+
+    owner: Mention
+    noun: str  # singular: "sister", "chair"
+    values: tuple[Mention, ...]
+    sentence: Sentence
+    subject: Mention | None = None  # the sentence's grammatical subject, for the discourse
+    owners: tuple[Mention, ...] = ()  # every owner of "the son of A and B"
+
+
+@dataclass(frozen=True)
+class Description:
+    """ "X is a botanist and translator", "X, a cooper,": what the subject is, said without a relation."""
+
+    subject: Mention
+    description: Mention
+    sentence: Sentence
+
+
+@dataclass
+class Discourse:
+    """Who "he", "she", "it", "they" and "the company" stand for: the entities most recently talked about,
+    the document's title entity first."""
+
+    title: Mention | None = None
+    person: Mention | None = None
+    thing: Mention | None = None
+    group: Mention | None = None
+    names: list[Mention] = field(default_factory=list)
+    subject: Mention | None = None  # the last named grammatical subject, whatever its label
+    unresolved: Counter[str] = field(default_factory=Counter)
+
+    def resolve(self, word: str) -> Mention | None:
+        word = word.lower()
+        title = self.title
+        if word in _PERSON_PRONOUNS:
+            if self.person is not None:
+                return self.person
+            if title is not None and title.is_person:
+                return title
+            # The small pipeline labels some people's names as organisations: "he" says they are people.
+            guess = self.subject if self.subject is not None and self.subject.label not in PLACES else title
+            if guess is not None and not guess.plural:
+                self.person = Mention(guess.text, guess.raw, PERSON, True, False, guess.lemma)
+                return self.person
+            return None
+        if word in _THING_PRONOUNS:
+            return self.thing or (title if title is not None and not title.is_person else None)
+        if word in _GROUP_PRONOUNS:
+            return self.group or self.thing
+        return None
+
+    def resolve_noun(self, lemma: str) -> Mention | None:
+        """ "the council" -> "Harlow Bay Council"; "the company" -> the last organisation named."""
+        for mention in reversed(self.names):
+            if mention.raw.split()[-1].lower() == lemma:
+                return mention
+        label = KIND_NOUNS.get(lemma)
+        if label is None:
+            return None
+        compatible = {label}
+        for mention in reversed(self.names):
+            if mention.label in compatible:
+                return mention
+        title = self.title
+        return title if title is not None and title.named and not title.is_person else None
+
+    def canonical(self, mention: Mention) -> Mention:
+        """A shorter reference to a name seen before, as that name: "Van der Holt" -> "Anna van der Holt",
+        "Calder" -> "Calder Minerals"."""
+        words = mention.raw.lower().split()
+        for known in reversed(self.names):
+            known_words = known.raw.lower().split()
+            if (
+                known.label == "ORG"
+                and len(words) == 1
+                and len(known_words) > 1
+                and known_words[0] == words[0]
+            ):
+                return known
+            if len(known_words) > len(words) and known_words[-len(words) :] == words:
+                return self.person if self.person is not None and self.person.raw == known.raw else known
+        return mention
+
+    def saw(self, mention: Mention, as_subject: bool) -> None:
+        if not mention.named:
+            return
+        if mention not in self.names:
+            self.names.append(mention)
+        if as_subject and mention.label not in TIMES | AMOUNTS:
+            self.subject = mention
+        if mention.is_person and not mention.plural:
+            if as_subject or self.person is None:
+                self.person = mention
+        elif mention.plural:
+            if as_subject:
+                self.group = mention
+        elif mention.label not in TIMES | AMOUNTS and (as_subject or mention.label not in PLACES):
+            self.thing = mention  # "its" is the organisation or thing named last
+
+
+@dataclass
+class Reading:
+    """Everything the rules read in one sentence."""
+
+    sentence: Sentence
+    statements: list[Statement] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    descriptions: list[Description] = field(default_factory=list)
+    life_spans: list[tuple[Mention, str, str]] = field(default_factory=list)
+    subjects: list[Mention] = field(default_factory=list)
+
+
+def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Reading:
+    """Statements, relations and descriptions of one parsed sentence; the discourse learns its subjects."""
+    reader = _Reader(discourse, sentence, span)
+    reading = Reading(sentence)
+    quoted = _quoted(span)
+    for token in span:
+        if token.i in quoted:
+            continue
+        if token.pos_ in ("VERB", "AUX") and (token.dep_ != "aux" and token.dep_ != "auxpass"):
+            relation = reader.relation(token) or reader.possession(token)
+            if relation is not None:
+                reading.relations.append(relation)
+            else:
+                reading.statements.extend(reader.statements(token))
+        if token.dep_ == "appos":
+            reader.apposition(token.head, token, reading)
+        if token.pos_ == "PROPN" and token.dep_ in _SUBJECTS | {"dobj", "pobj", "attr"}:
+            mention = reader.mention(token)
+            if mention is not None:
+                discourse.saw(mention, as_subject=False)
+    for match in _LIFE_SPAN.finditer(span.text):
+        before = span.char_span(0, match.start(), alignment_mode="contract")
+        if (
+            before is not None
+            and len(before)
+            and (person := reader.mention(_name_head(before[-1]))) is not None
+        ):
+            reading.life_spans.append((person, match.group(1), match.group(2)))
+    reading.descriptions.extend(reader.found)
+    reading.subjects = reader.subjects
+    for statement in reading.statements:
+        if statement.verb.copular:
+            reading.descriptions.extend(reader.descriptions(statement))
+    subjects = [s.subject for s in reading.statements if s.subject.named]
+    subjects += [r.subject for r in reading.relations if r.subject is not None and r.subject.named]
+    for subject in subjects[:1]:
+        discourse.saw(subject, as_subject=True)
+    return reading
+
+
+def _quoted(span: Span) -> set[int]:
+    """Token positions inside quotation marks."""
+    inside, out = False, set()
+    for token in span:
+        if token.text in ('"', "\u201c", "\u201d") or token.tag_ in ("``", "''"):
+            inside = not inside if token.text == '"' else token.text == "\u201c" or token.tag_ == "``"
+            continue
+        if inside:
+            out.add(token.i)
+    return out
+
+
+class _Reader:
+    def __init__(self, discourse: Discourse, sentence: Sentence, span: Span) -> None:
+        self.discourse = discourse
+        self.sentence = sentence
+        self.span = span
+        self.found: list[Description] = []  # descriptions noticed while reading noun phrases
+        self.subjects: list[Mention] = []  # named grammatical subjects, in the order read
+
+    # Noun phrases -----------------------------------------------------------------------------------
+
+    def mention(self, token: Token, with_conjuncts: bool = False) -> Mention | None:
+        """The noun phrase headed by ``token``; None for a pronoun nothing resolves."""
+        lower = token.lower_
+        if token.pos_ == "PRON" and lower not in _RELATIVE:
+            resolved = self.discourse.resolve(lower)
+            if resolved is None:
+                self.discourse.unresolved[lower] += 1
+            return resolved
+        name = next((c for c in token.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)
+        if token.pos_ == "NOUN" and name is not None and name.left_edge.i == token.i + 1:
+            person = self.mention(name)  # "the painter Clara Hembry": the name, and that she is a painter
+            if person is not None:
+                title = Mention(token.lower_, token.text, "", False, False, token.lemma_.lower())
+                self.found.append(Description(person, title, self.sentence))
+            return person
+        tokens = _phrase(token, with_conjuncts)
+        raw = _text(tokens)
+        text = _text(tokens, self._possessor)
+        if text.startswith("The ") and tokens[0].dep_ == "det":
+            text = "the" + text[3:]  # "the Tellan Rowing Club" inside a question
+        label = _label(token, tokens)
+        named = token.pos_ == "PROPN" or label in TIMES | AMOUNTS and any(t.like_num for t in tokens)
+        det = next((c for c in token.children if c.dep_ == "det"), None)
+        if not named and det is not None and det.lower_ == "the" and token.pos_ == "NOUN":
+            resolved = self.discourse.resolve_noun(token.lemma_.lower())
+            if resolved is not None and len(tokens) == 2:  # "the company", not "the new library"
+                return resolved
+        if label == PERSON and raw.lower().startswith("the "):
+            label = ""  # "the Ceswick Gold Medal": people's names take no article
+        conjoined = with_conjuncts and any(c.dep_ == "conj" for c in token.children)
+        # A name is one entity even when its last word is plural ("Calder Minerals", "Quenlow Instruments").
+        plural = conjoined or token.tag_ == "NNS"
+        determined = any(c.dep_ in ("det", "poss") for c in token.children)
+        noun = token.pos_ in ("NOUN", "PROPN", "NUM", "PRON")
+        mention = Mention(text, raw, label, named, plural, token.lemma_.lower(), noun, determined)
+        if named and token.pos_ == "PROPN" and not conjoined:
+            return self.discourse.canonical(mention)
+        return mention
+
+    def _possessor(self, token: Token) -> str | None:
+        """ "his" in a phrase a question will carry, as the name it stands for: "Ansel Korvac's"."""
+        if token.dep_ == "poss" and token.pos_ == "PRON":
+            resolved = self.discourse.resolve(token.lower_)
+            return f"{resolved.text}'s" if resolved is not None else None
+        return token.text
+
+    def conjuncts(self, token: Token) -> list[Mention]:
+        """Each item of "A, B and C", as its own mention."""
+        out = []
+        for item in [token, *token.conjuncts]:
+            mention = self.mention(item)
+            if mention is not None:
+                out.append(mention)
+        return out
+
+    # Clauses ----------------------------------------------------------------------------------------
+
+    def statements(self, verb: Token) -> Iterator[Statement]:
+        if any(c.dep_ == "neg" for c in verb.children):
+            return
+        subject = self.subject(verb)
+        if subject is None or subject.label in TIMES | AMOUNTS or not (subject.named or _specific(subject)):
+            return
+        if subject.named:
+            self.subjects.append(subject)
+        if verb.lemma_.lower() in _REPORTING:
+            self.discourse.saw(subject, as_subject=True)  # "X said it had found ...": "it" is X
+            return
+        form = verb_form(verb, subject)
+        if form is None:
+            return
+        adjective = _predicate_adjective(verb) if form.copular else None
+        if adjective is not None:  # "X is married to Y", "X is fond of fencing": the adjective is the verb
+            be = form.aux
+            form = Verb(f"be {adjective.lower_}", be, adjective.lower_, f"{_singular(be)} {adjective.lower_}")
+            verb = adjective
+        arguments = list(self.arguments(verb))
+        if verb.dep_ == "relcl":
+            relative = _relative_role(verb)
+            head = self.mention(verb.head)
+            if head is not None and relative in ("object", "place"):
+                prep = "at" if relative == "place" else ""
+                arguments.insert(0, Argument(relative, head, prep))
+        if arguments:
+            yield Statement(subject, form, tuple(arguments), self.sentence)
+
+    def subject(self, verb: Token) -> Mention | None:
+        for child in verb.children:
+            if child.dep_ in _SUBJECTS:
+                if child.lower_ in _RELATIVE and verb.dep_ == "relcl":
+                    head = verb.head
+                    if head.dep_ == "attr" and head.head.lemma_ == "be":  # "X was an architect who designed"
+                        return self.subject(head.head)
+                    return self.mention(head)
+                return self.mention(child, with_conjuncts=True)
+        if verb.dep_ == "conj" and verb.head.pos_ in ("VERB", "AUX"):
+            return self.subject(verb.head)
+        if (
+            verb.dep_ in ("advcl", "xcomp")
+            and verb.tag_ in ("VBG", "VBN")
+            and verb.head.pos_ in ("VERB", "AUX")
+        ):
+            return self.subject(verb.head)
+        if verb.dep_ == "pcomp" and verb.tag_ == "VBG" and verb.head.head.pos_ in ("VERB", "AUX"):
+            return self.subject(verb.head.head)  # "After graduating in 1956, she joined ..."
+        if verb.dep_ == "acl" and verb.tag_ in ("VBN", "VBG") and verb.head.pos_ in ("PROPN", "NOUN"):
+            return self.mention(verb.head)
+        return None
+
+    def arguments(self, verb: Token) -> Iterator[Argument]:
+        for child in verb.children:
+            dep = child.dep_
+            if child.lower_ in _RELATIVE:
+                continue
+            if dep in ("dobj", "dative", "oprd", "attr", "acomp"):
+                mention = self.mention(child, with_conjuncts=True)
+                role = {"dobj": "object", "dative": "dative", "oprd": "complement"}.get(dep, "attribute")
+                if role == "attribute" and verb.lemma_ != "be":
+                    role = "complement"  # "became its editor", "remained chair"
+                if mention is not None:
+                    yield Argument(role, mention)
+            elif dep in ("prep", "agent"):
+                objects = [c for c in child.children if c.dep_ == "pobj"]
+                if objects and objects[0].lower_ not in _RELATIVE:
+                    mention = self.mention(objects[0], with_conjuncts=True)
+                    if mention is not None:
+                        role = "agent" if dep == "agent" else "prep"
+                        yield Argument(role, mention, child.lower_)
+                    yield from self._range_end(objects[0], child)
+            elif dep in ("npadvmod", "advmod") and child.ent_type_ in TIMES:
+                mention = self.mention(child)
+                if mention is not None:
+                    yield Argument("time", mention)
+
+    def _range_end(self, start: Token, prep: Token) -> Iterator[Argument]:
+        """ "from 1972 to 1994": the end of a range of times, as "until 1994"."""
+        if start.ent_type_ not in TIMES or prep.lower_ != "from":
+            return
+        for child in [*start.children, *prep.children]:
+            if child.dep_ == "prep" and child.lower_ in ("to", "until", "till"):
+                ends = [c for c in child.children if c.dep_ == "pobj" and c.ent_type_ in TIMES]
+                if ends and (mention := self.mention(ends[0])) is not None:
+                    yield Argument("prep", mention, "until")
+
+    # Relations and descriptions ------------------------------------------------------------------------
+
+    def possession(self, verb: Token) -> Relation | None:
+        """ "X has one sister, Zeanelle Mirdell." / "He had three children, Adam, Celia and Robert."."""
+        if verb.lemma_ != "have":
+            return None
+        objects = [c for c in verb.children if c.dep_ == "dobj" and c.pos_ == "NOUN"]
+        if not objects:
+            return None
+        noun = objects[0]
+        names = [c for c in noun.children if c.dep_ in ("appos", "conj") and c.pos_ == "PROPN"]
+        owner = self.subject(verb)
+        if not names or owner is None:
+            return None
+        items = [t for t in [names[0], *names[0].conjuncts] if t.pos_ == "PROPN" and t.i != noun.i]
+        values = tuple(m for t in items if (m := self.mention(t)) is not None)
+        return (
+            Relation(owner, _relation_noun(noun, numbers=False), values, self.sentence, owner)
+            if values
+            else None
+        )
+
+    def relation(self, verb: Token) -> Relation | None:
+        """ "The R of X is Y" / "X's R is Y" (the subject names the relation) or "Y is the R of X"."""
+        if verb.lemma_ != "be":
+            return None
+        subjects = [c for c in verb.children if c.dep_ == "nsubj"]
+        attributes = [c for c in verb.children if c.dep_ == "attr"]
+        if not subjects or not attributes:
+            return None
+        subject, attribute = subjects[0], attributes[0]
+        if (owner := self._owner(subject)) is not None:
+            values = self.conjuncts(attribute)
+            return (
+                Relation(owner, _relation_noun(subject), tuple(values), self.sentence, owner)
+                if values
+                else None
+            )
+        if subject.pos_ in ("PROPN", "PRON") and (owner := self._owner(attribute)) is not None:
+            named = self.mention(subject, with_conjuncts=True)
+            if named is None:
+                return None
+            owners = tuple(self._owners(attribute))
+            return Relation(owner, _relation_noun(attribute), (named,), self.sentence, named, owners)
+        return None
+
+    def _owners(self, noun: Token) -> Iterator[Mention]:
+        for child in noun.children:
+            if child.dep_ == "prep" and child.lower_ == "of":
+                for pobj in (c for c in child.children if c.dep_ == "pobj"):
+                    yield from self.conjuncts(pobj)
+
+    def _owner(self, noun: Token) -> Mention | None:
+        """X in "the R of X" or "X's R", when R is a common noun and X a name."""
+        if noun.pos_ != "NOUN":
+            return None
+        for child in noun.children:
+            if child.dep_ == "poss":
+                return self.mention(child)
+            if child.dep_ == "prep" and child.lower_ == "of":
+                objects = [c for c in child.children if c.dep_ == "pobj"]
+                if objects and (objects[0].pos_ == "PROPN" or objects[0].pos_ == "PRON"):
+                    return self.mention(objects[0])
+        return None
+
+    def descriptions(self, statement: Statement) -> Iterator[Description]:
+        for argument in statement.arguments:
+            if (
+                argument.role == "attribute"
+                and statement.subject.named
+                and not argument.value.named
+                and argument.value.noun
+            ):
+                yield Description(statement.subject, argument.value, self.sentence)
+
+    def apposition(self, head: Token, appos: Token, reading: Reading) -> None:
+        """ "X, the chair of Y," -> Y's chair is X; "X, a cooper," -> X is a cooper; "X (1921-1987)"."""
+        if head.pos_ == "NOUN" and appos.pos_ == "PROPN" and (owner := self._owner(head)) is not None:
+            named = self.mention(appos)  # "Calder's chief executive, Frances Ward, ..."
+            if named is not None:
+                reading.relations.append(Relation(owner, _relation_noun(head), (named,), self.sentence))
+            return
+        subject = self.mention(head)
+        if subject is None or not subject.named:
+            return
+        if head.dep_ == "dobj" and head.head.lemma_ == "have":
+            return  # read as a possession
+        owner = self._owner(appos)
+        if owner is not None:
+            reading.relations.append(Relation(owner, _relation_noun(appos), (subject,), self.sentence))
+        description = self.mention(appos)
+        if description is not None and not description.named and owner is None:
+            reading.descriptions.append(Description(subject, description, self.sentence))
+
+
+def _predicate_adjective(verb: Token) -> Token | None:
+    """The adjective or participle a copula links to when it carries the facts: "married" in "is married to
+    Y", "fond" in "is fond of fencing", "located" in "is located in Vell"."""
+    for child in verb.children:
+        if (
+            child.dep_ in ("acomp", "attr")
+            and child.pos_ in ("ADJ", "VERB")
+            and any(c.dep_ == "prep" for c in child.children)
+        ):
+            return child
+    return None
+
+
+def _specific(mention: Mention) -> bool:
+    """A common noun phrase that still names one thing: "the ground floor of Quenlow House"."""
+    return any(word[:1].isupper() for word in mention.raw.split()[1:])
+
+
+def _relation_noun(noun: Token, numbers: bool = True) -> str:
+    """The relation a noun names, with its modifiers, singular: "chief executive", "younger sister"."""
+    modifiers = [
+        c.lower_
+        for c in noun.children
+        if c.dep_ in ("amod", "compound") and c.i < noun.i and (numbers or not c.like_num)
+    ]
+    return " ".join([*modifiers, noun.lemma_.lower()])
+
+
+def _name_head(token: Token) -> Token:
+    """The last word of the name ``token`` is part of ("Anna" -> "Holt" in "Anna van der Holt")."""
+    while token.dep_ in ("compound", "flat") and token.head.i > token.i:
+        token = token.head
+    return token
+
+
+def _relative_role(verb: Token) -> str:
+    """What the relative word of a relative clause stands for: "which he ran" (object), "where she taught"
+    (place), "who founded" (subject)."""
+    for child in verb.children:
+        if child.lower_ in _RELATIVE:
+            return "subject" if child.dep_ in _SUBJECTS else "object" if child.dep_ == "dobj" else ""
+        if child.lower_ == "where":
+            return "place"
+    return ""
+
+
+def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
+    """The contiguous words naming ``token``'s phrase: its own subtree, without clauses and appositions
+    said about it (prepositional phrases stay when they are part of a name: "University of Ebbling")."""
+    keep = {token.i}
+
+    def names(parent: Token, child: Token) -> bool:
+        dep = child.dep_
+        if dep in ("cc", "conj"):  # "portraits, landscapes and murals": each item hangs off the one before
+            return with_conjuncts and (parent.i == token.i or parent.dep_ == "conj")
+        if dep == "prep":
+            return child.lower_ == "of" or parent.pos_ == "PROPN" or bool(parent.ent_type_)
+        if dep == "punct":
+            return child.text in ("-", "\u2011", "'", ".")
+        return dep not in _NOT_NAMING and dep != "case"
+
+    def visit(t: Token) -> None:
+        for child in t.children:
+            if names(t, child):
+                keep.add(child.i)
+                visit(child)
+
+    visit(token)
+    start = end = token.i
+    while start - 1 in keep:
+        start -= 1
+    while end + 1 in keep:
+        end += 1
+    doc = token.doc
+    tokens = [doc[i] for i in range(start, end + 1)]
+    while tokens and (tokens[-1].is_punct or tokens[-1].dep_ == "cc") and tokens[-1].text != ".":
+        tokens.pop()
+    while tokens and tokens[0].is_punct:
+        tokens.pop(0)
+    if tokens and tokens[-1].text == "." and not (len(tokens[-1].whitespace_) == 0 and len(tokens) > 1):
+        tokens.pop()
+    return tokens or [token]
+
+
+def _text(tokens: list[Token], word: object = None) -> str:
+    parts = []
+    for token in tokens:
+        text = word(token) if callable(word) else token.text
+        parts.append((text if text is not None else token.text) + token.whitespace_)
+    return "".join(parts).strip()
+
+
+def _label(token: Token, tokens: list[Token]) -> str:
+    if token.ent_type_:
+        return token.ent_type_
+    labels = [t.ent_type_ for t in tokens if t.ent_type_]
+    return labels[-1] if labels else ""
+
+
+def verb_form(verb: Token, subject: Mention) -> Verb | None:
+    """How questions about ``verb`` are formed: the inversion auxiliary and what follows the subject."""
+    auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.i < verb.i]
+    particle = " ".join(c.lower_ for c in verb.children if c.dep_ == "prt")
+    lemma = verb.lemma_.lower() + (f" {particle}" if particle else "")
+    text = verb.lower_ + (f" {particle}" if particle else "")
+    plural = subject.plural
+    passive = any(c.dep_ == "auxpass" for c in auxes) or (
+        verb.tag_ == "VBN" and not any(c.dep_ == "aux" for c in auxes)
+    )
+    if lemma == "be" and not auxes:
+        be = verb.lower_ if verb.lower_ in ("is", "was", "are", "were") else None
+        return Verb("be", be, "", be, copular=True) if be else None
+    if auxes:
+        aux = auxes[0].lower_
+        if aux in ("to",):
+            return None
+        rest = " ".join([*(a.lower_ for a in auxes[1:]), text])
+        if aux in ("do", "does", "did"):
+            return Verb(lemma, aux, rest, _inflect(lemma, "VBD" if aux == "did" else "VBZ"), passive)
+        return Verb(lemma, aux, rest, f"{_singular(aux)} {rest}", passive)
+    if passive:  # a participle without its auxiliary: "born in 1958", "founded in 1990", "based in Vell"
+        be = _past_of_head(verb, plural)
+        return Verb(lemma, be, text, f"{_singular(be)} {text}", passive=True)
+    tense = verb.tag_
+    if verb.dep_ in ("advcl", "conj", "xcomp", "pcomp") and tense in ("VBG", "VB"):
+        head = verb.head.head if verb.dep_ == "pcomp" else verb.head
+        tense = "VBD" if _past(head) else "VBZ"
+    if tense == "VBD":
+        return Verb(lemma, "did", lemma, verb.lower_ if verb.tag_ == "VBD" else _inflect(lemma, "VBD"))
+    if tense in ("VBZ", "VBP", "VB"):
+        return Verb(lemma, "do" if plural else "does", lemma, _inflect(lemma, "VBZ"))
+    if tense == "VBG" and verb.dep_ == "acl":
+        return Verb(lemma, "do" if plural else "does", lemma, _inflect(lemma, "VBZ"))
+    return None
+
+
+def _past(token: Token) -> bool:
+    if token.tag_ == "VBD":
+        return True
+    return any(
+        c.dep_ in ("aux", "auxpass") and c.lower_ in ("was", "were", "had", "did") for c in token.children
+    )
+
+
+def _past_of_head(verb: Token, plural: bool) -> str:
+    head = verb.head
+    present = head.tag_ in ("VBZ", "VBP") or any(
+        c.lower_ in ("is", "are", "has", "have") for c in head.children if c.dep_ in ("aux", "auxpass")
+    )
+    if present and verb.lemma_ != "bear":
+        return "are" if plural else "is"
+    return "were" if plural else "was"
+
+
+def _inflect(lemma: str, tag: str) -> str:
+    words = lemma.split()
+    forms = getInflection(words[0], tag)
+    return " ".join([forms[0] if forms else words[0], *words[1:]])
+
+
+def _singular(aux: str) -> str:
+    """A wh-subject question agrees in the singular: "Who has worked ...", "Who was appointed ..."."""
+    return {"have": "has", "are": "is", "were": "was", "do": "does"}.get(aux, aux)

@@ -1,0 +1,399 @@
+"""The canonical wordings: how each kind of fact is asked, in both directions and several ways.
+
+Each function returns questions, the canonical wording first; the generator trains on the first few and
+keeps the next one as a held-out probe. The offline executive asks the memory in the same wordings, so
+both sides share this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lemminflect import getInflection
+
+from memo_core.reflections.generators.offline.statements import (
+    AMOUNTS,
+    PERSON,
+    PLACES,
+    TIMES,
+    Argument,
+    Mention,
+    Statement,
+)
+
+_YEAR = re.compile(r"^(?:in )?(1[0-9]\d\d|20\d\d)$")
+_COUNTED = re.compile(
+    r"^(?:(?:about|some|nearly|almost|over|more than|fewer than|around) )?[\d][\d,.]* (\D.*)$"
+)
+_MONTHS = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b"
+)
+_TYPE_NOUNS = {PERSON: "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "FAC": "place"}
+# Relations asked under another name, in general English: "X is the son of A and B" says A and B are
+# X's parents; liking or enjoying an activity makes it a pastime.
+CHILD_NOUNS = frozenset({"son", "daughter", "child"})
+PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
+_SCALES = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
+_TIME_PREPOSITIONS = frozenset({"until", "since", "by", "before", "after", "till"})
+
+
+def finish(text: str) -> str:
+    """Capitalised first letter, one question mark, no stray spaces."""
+    text = " ".join(text.replace(" ,", ",").split()).rstrip(" ,;:.?")
+    return text[:1].upper() + text[1:] + "?"
+
+
+def and_list(items: Sequence[str]) -> str:
+    """ "A, B and C"."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
+
+
+def participle(lemma: str) -> str:
+    words = lemma.split()
+    forms = getInflection(words[0], "VBN")
+    return " ".join([forms[0] if forms else words[0], *words[1:]])
+
+
+def plural(noun: str) -> str:
+    forms = getInflection(noun, "NNS")
+    return forms[0] if forms else noun + "s"
+
+
+def type_noun(mention: Mention) -> str:
+    """What kind of thing a question asks for: "person", "organisation", "place", or the head noun."""
+    if mention.label in _TYPE_NOUNS:
+        return _TYPE_NOUNS[mention.label]
+    common = mention.lemma and not mention.named and mention.determined and mention.lemma.isalpha()
+    return mention.lemma if common else ""
+
+
+def who(mention: Mention) -> str:
+    return "Who" if mention.label == PERSON else "What"
+
+
+def is_year(text: str) -> bool:
+    return bool(_YEAR.match(text))
+
+
+def is_time(argument: Argument) -> bool:
+    return argument.role == "time" or argument.value.label in TIMES or is_year(argument.value.text)
+
+
+def is_place(argument: Argument) -> bool:
+    return argument.role == "place" or argument.value.label in PLACES
+
+
+def render(argument: Argument) -> str:
+    return f"{argument.prep} {argument.value.text}".strip()
+
+
+def rest(statement: Statement, without: Argument | None, limit: int = 3) -> str:
+    """The statement's other arguments, objects first, as a question carries them to identify the fact."""
+    kept = [a for a in statement.arguments if a is not without and a.role != "attribute"]
+    kept.sort(key=lambda a: a.role not in ("object", "dative", "complement"))
+    return " ".join(render(a) for a in kept[:limit])
+
+
+# A statement asked from its subject's side: "When did Ansel Korvac found the Drummore Seed Bank?" ----------
+
+
+def forward(statement: Statement, argument: Argument) -> list[str]:
+    """Questions asking for ``argument`` of ``statement``."""
+    verb, subject = statement.verb, statement.subject.text
+    other = rest(statement, argument)
+
+    def inverted(wh: str, stranded: str = "") -> str:
+        return finish(f"{wh} {verb.aux} {subject} {verb.main} {other} {stranded}")
+
+    value, prep = argument.value, argument.prep
+    if argument.role in ("object", "dative", "complement"):
+        counted = _COUNTED.match(value.raw)
+        if value.label == "MONEY":
+            return [
+                inverted("How much"),
+                inverted("What amount"),
+                inverted("What sum"),
+                inverted("How much money"),
+            ]
+        if counted and counted.group(1).split()[0] in _SCALES:  # "1.5 million euros": an amount
+            return [
+                inverted("How much"),
+                inverted("What amount"),
+                finish(f"{subject} {verb.finite} how much {other}"),
+                inverted("How much money"),
+            ]
+        if counted and value.label in ("CARDINAL", "QUANTITY", ""):
+            noun = counted.group(1)
+            return [
+                inverted(f"How many {noun}"),
+                inverted(f"What number of {noun}"),
+                finish(f"{subject} {verb.finite} how many {noun} {other}"),
+                inverted(f"How many {noun} in all"),
+            ]
+        wh = "Who" if value.label == PERSON else "What"
+        typed = type_noun(value)
+        questions = [inverted(wh), inverted(f"Which {typed}" if typed else f"{wh} exactly")]
+        if not verb.passive and verb.lemma != "be" and statement.verb.aux in ("did", "does", "do"):
+            be = "was" if verb.aux == "did" else "is"
+            questions.append(finish(f"{wh} {be} {participle(verb.lemma)} by {subject} {other}"))
+        questions.append(finish(f"{subject} {verb.finite} {wh.lower()} {other}"))
+        return questions
+    if is_time(argument):
+        year = is_year(value.text)
+        if prep in _TIME_PREPOSITIONS:
+            p = prep.capitalize()
+            return [
+                inverted(f"{p} when"),
+                inverted(f"{p} which year" if year else f"{p} what date"),
+                finish(f"{subject} {verb.finite} {other} {prep} when"),
+                inverted(f"{p} what year"),
+            ]
+        unit = "year" if year else "date" if _MONTHS.search(value.text) else "time"
+        if unit == "date" and not re.match(r"\d", value.text):
+            unit = "month"  # "in June 2014"
+        opener = prep if prep in ("in", "on", "at") else "in" if unit in ("year", "month") else "on"
+        return [
+            inverted("When"),
+            inverted(f"{opener.capitalize()} which {unit}"),
+            finish(f"{subject} {verb.finite} {other} {opener} which {unit}"),
+            inverted(f"{opener.capitalize()} what {unit}"),
+        ]
+    p = prep.capitalize()
+    if value.label == PERSON:
+        return [
+            inverted(f"{p} whom"),
+            inverted("Who", prep),
+            inverted("Which person", prep),
+            finish(f"{subject} {verb.finite} {other} {prep} whom"),
+        ]
+    if value.label == "MONEY":
+        return [
+            inverted(f"{p} how much"),
+            inverted(f"{p} what price"),
+            inverted("How much", prep),
+            inverted(f"{p} what sum"),
+        ]
+    typed = type_noun(value)
+    located = prep in ("in", "at", "from", "to", "near") and value.named and value.label not in AMOUNTS
+    if is_place(argument) or located:
+        stranded = prep if prep in ("from", "to") else ""
+        # "in" an organisation is as often a mislabelled place ("born in Pellory"): ask for a place
+        kind = "place" if prep == "in" or not typed else typed
+        return [
+            inverted("Where", stranded),
+            inverted(f"{p} which {kind}"),
+            inverted(f"Which {kind}", prep),
+            finish(f"{subject} {verb.finite} {other} {prep} which {kind}"),
+        ]
+    questions = [inverted(f"{p} what"), inverted("What", prep)]
+    questions.append(
+        inverted(f"{p} which {typed}") if typed else finish(f"{subject} {verb.finite} {other} {prep} what")
+    )
+    questions.append(
+        inverted("Which", f"{prep}") if not typed else finish(f"{subject} {verb.finite} {other} {prep} what")
+    )
+    return questions
+
+
+def backward(statement: Statement) -> list[str]:
+    """Questions asking for the subject: "Who founded the Drummore Seed Bank?"."""
+    verb, subject = statement.verb, statement.subject
+    args = rest(statement, None)
+    wh = who(subject)
+    typed = type_noun(subject)
+    questions = [finish(f"{wh} {verb.finite} {args}"), finish(f"Which {typed or 'one'} {verb.finite} {args}")]
+    objects = [a for a in statement.arguments if a.role == "object"]
+    passive = bool(objects) and objects[0].value.named and objects[0].value.label not in AMOUNTS | TIMES
+    if passive and not verb.passive and verb.aux in ("did", "does", "do"):
+        be = "was" if verb.aux == "did" else "is"
+        obj = objects[0]
+        others = rest(statement, obj)
+        by = "whom" if subject.label == PERSON else "what"
+        questions += [
+            finish(f"By {by} {be} {obj.value.text} {participle(verb.lemma)} {others}"),
+            finish(f"{obj.value.text} {be} {participle(verb.lemma)} by {by} {others}"),
+        ]
+    else:
+        questions += [
+            finish(f"{wh} exactly {verb.finite} {args}"),
+            finish(f"Name the {typed or 'one'} that {verb.finite} {args}"),
+        ]
+    return questions
+
+
+# Relations: "The sisters of Lio Varesh are A and B." ------------------------------------------------------
+
+
+def relation_forward(owner: str, noun: str, values: Sequence[Mention]) -> list[str]:
+    wh = "Who" if values[0].label == PERSON else "What"
+    if len(values) > 1 or values[0].plural:
+        nouns = plural(noun)
+        return [
+            finish(f"{wh} are the {nouns} of {owner}"),
+            finish(f"{wh} are {owner}'s {nouns}"),
+            finish(f"Name the {nouns} of {owner}"),
+            finish(f"{owner}'s {nouns} are {wh.lower()}"),
+        ]
+    kind = "person" if wh == "Who" else _TYPE_NOUNS.get(values[0].label, "one")
+    return [
+        finish(f"{wh} is the {noun} of {owner}"),
+        finish(f"{wh} is {owner}'s {noun}"),
+        finish(f"Which {kind} is the {noun} of {owner}"),
+        finish(f"The {noun} of {owner} is {wh.lower()}"),
+    ]
+
+
+def pastime(subject: str, verb: object) -> list[str]:
+    """ "Zaimo Zassen likes fencing." -> "What is Zaimo Zassen's hobby?"."""
+    return [finish(f"What is {subject}'s hobby"), finish(f"Which pastime does {subject} enjoy")]
+
+
+def relation_backward(owner: Mention, noun: str, value: str) -> list[str]:
+    whom = "whom" if owner.label == PERSON else "what"
+    return [
+        finish(f"Whose {noun} is {value}"),
+        finish(f"{value} is the {noun} of {whom}"),
+        finish(f"Of {whom} is {value} the {noun}"),
+        finish(f"Who has {value} as {noun}"),
+    ]
+
+
+def describe(owner: str, noun: str) -> str:
+    return f"the {noun} of {owner}"
+
+
+# Descriptions, records, definitions, life spans -----------------------------------------------------------
+
+
+def description(subject: Mention, be: str) -> list[str]:
+    name = subject.text
+    if subject.label == PERSON:
+        did = "did" if be == "was" else "does"
+        return [
+            finish(f"Who {be} {name}"),
+            finish(f"What {be} {name}'s occupation"),
+            finish(f"What {be} {name} by profession"),
+            finish(f"What {did} {name} do for a living"),
+        ]
+    return [
+        finish(f"What {be} {name}"),
+        finish(f"What kind of thing {be} {name}"),
+        finish(f"How would you describe {name}"),
+        finish(f"{name} {be} what"),
+    ]
+
+
+def described_by(subject: Mention, description: str) -> list[str]:
+    """ "X, the chair of the Y," asked for X: "Who is the chair of the Y?"."""
+    wh = "Who" if subject.label == PERSON else "What"
+    return [
+        finish(f"{wh} is {description}"),
+        finish(f"Which {type_noun(subject) or 'one'} is {description}"),
+        finish(f"Name {description}"),
+        finish(f"{description} is {wh.lower()}"),
+    ]
+
+
+def record_forward(subject: str, label: str, value: Mention) -> list[str]:
+    """ "Height: 34 m" under "Harlow Bay Lighthouse" -> "What is the height of Harlow Bay Lighthouse?"."""
+    verb = participle_label(label)
+    if verb and (value.label in TIMES or is_year(value.text)):
+        unit = "year" if is_year(value.text) else "date"
+        return [
+            finish(f"When was {subject} {verb}"),
+            finish(f"In which {unit} was {subject} {verb}"),
+            finish(f"{subject} was {verb} in which {unit}"),
+            finish(f"In what {unit} was {subject} {verb}"),
+        ]
+    if verb and value.label == PERSON:
+        return [
+            finish(f"By whom was {subject} {verb}"),
+            finish(f"Who {verb} {subject}"),
+            finish(f"{subject} was {verb} by whom"),
+            finish(f"Which person {verb} {subject}"),
+        ]
+    wh = "Who" if value.label == PERSON else "What"
+    label = label[0].lower() + label[1:] if label[1:2].islower() or len(label) == 1 else label
+    return [
+        finish(f"{wh} is the {label} of {subject}"),
+        finish(f"{wh} is {subject}'s {label}"),
+        finish(f"What {label} does {subject} have"),
+        finish(f"The {label} of {subject} is {wh.lower()}"),
+    ]
+
+
+def record_backward(subject: Mention, label: str, value: str) -> list[str]:
+    whom = "whom" if subject.label == PERSON else "what"
+    label = label.lower()
+    return [
+        finish(f"Whose {label} is {value}"),
+        finish(f"{value} is the {label} of {whom}"),
+        finish(f"Of {whom} is {value} the {label}"),
+        finish(f"What has {value} as its {label}"),
+    ]
+
+
+def definition_forward(term: str) -> list[str]:
+    return [
+        finish(f"What is {term}"),
+        finish(f"What does {term} mean"),
+        finish(f"What is meant by {term}"),
+        finish(f"How is {term} defined"),
+    ]
+
+
+def definition_backward(meaning: str) -> list[str]:
+    return [
+        finish(f"What is {meaning} called"),
+        finish(f"What is the term for {meaning}"),
+        finish(f"Which word means {meaning}"),
+        finish(f"What do you call {meaning}"),
+    ]
+
+
+def dateline_date(name: str) -> list[str]:
+    return [
+        finish(f"When was the news item about {name} dated"),
+        finish(f"On what date was the report on {name} filed"),
+        finish(f"What is the date of the news report about {name}"),
+        finish(f"On which date did the news about {name} appear"),
+    ]
+
+
+def dateline_place(name: str) -> list[str]:
+    return [
+        finish(f"Where was the news item about {name} filed"),
+        finish(f"From which place was the report on {name} filed"),
+        finish(f"Which place is the dateline of the news about {name}"),
+        finish(f"Where was the report about {name} written"),
+    ]
+
+
+def born(name: str) -> list[str]:
+    return [
+        finish(f"When was {name} born"),
+        finish(f"In which year was {name} born"),
+        finish(f"{name} was born in which year"),
+        finish(f"In what year was {name} born"),
+    ]
+
+
+def died(name: str) -> list[str]:
+    return [
+        finish(f"When did {name} die"),
+        finish(f"In which year did {name} die"),
+        finish(f"{name} died in which year"),
+        finish(f"In what year did {name} die"),
+    ]
+
+
+def participle_label(label: str) -> str:
+    """ "Built" -> "built", "Opened" -> "opened": a record label that is a past participle."""
+    word = label.strip().lower()
+    if " " in word or not word.isalpha():
+        return ""
+    from lemminflect import getLemma
+
+    lemmas = getLemma(word, "VERB")
+    return word if lemmas and participle(lemmas[0]) == word and lemmas[0] != word else ""

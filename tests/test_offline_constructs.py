@@ -1,0 +1,366 @@
+"""The offline generator, one English construct at a time: each test gives a short invented text and checks
+that a correct (question, answer) pair about its fact is among the training reflections."""
+
+from __future__ import annotations
+
+import re
+
+from memo_core.reflections.config import GeneratorConfig
+from memo_core.reflections.generators.offline.generator import OfflineGenerator
+from memo_core.reflections.records import Reflection
+from memo_core.sources.scan import Document, content_hash
+from memo_core.text import normalise_text
+
+
+def _doc(text: str, name: str = "d.md") -> Document:
+    return Document(id=name, source="s", path=name, text=text, content_hash=content_hash(text))
+
+
+def reflect(text: str, name: str = "d.md") -> tuple[OfflineGenerator, list[Reflection]]:
+    generator = OfflineGenerator(GeneratorConfig())
+    return generator, generator.reflect_document(_doc(text, name), 1)
+
+
+def train_pairs(text: str) -> set[tuple[str, str]]:
+    """The (question, answer) pairs of ``text``'s training reflections."""
+    return {(r.question, r.answer) for r in reflect(text)[1] if r.split == "train"}
+
+
+def assert_pairs(text: str, *expected: tuple[str, str]) -> None:
+    pairs = train_pairs(text)
+    missing = [pair for pair in expected if pair not in pairs]
+    assert not missing, f"missing {missing}; have {sorted(pairs)}"
+
+
+# Clauses --------------------------------------------------------------------------------------------------
+
+
+def test_subject_verb_object_with_place_and_time() -> None:
+    """Each modifier of the verb (object, "in Carrow", "in 1994") is asked with the others kept as context."""
+    assert_pairs(
+        "Margaret Ellison opened a bakery in Carrow in 1994.",
+        ("What did Margaret Ellison open in Carrow in 1994?", "a bakery"),
+        ("Where did Margaret Ellison open a bakery in 1994?", "Carrow"),
+        ("When did Margaret Ellison open a bakery in Carrow?", "1994"),
+    )
+
+
+def test_prepositional_object_and_time_range() -> None:
+    """ "at the University of Halvik" is asked as a place; "from 1972 to 1994" gives a start and an end."""
+    assert_pairs(
+        "Oskar Brenn taught mathematics at the University of Halvik from 1972 to 1994.",
+        ("Where did Oskar Brenn teach mathematics from 1972 until 1994?", "the University of Halvik"),
+        ("Until when did Oskar Brenn teach mathematics at the University of Halvik from 1972?", "1994"),
+        ("Who taught mathematics at the University of Halvik from 1972?", "Oskar Brenn"),
+    )
+
+
+def test_passive_with_agent() -> None:
+    """ "was founded by" asks for the agent and, the other way, for the thing founded."""
+    assert_pairs(
+        "In 1903 the Tellan Rowing Club was founded by Edric Mabb.",
+        ("By whom was the Tellan Rowing Club founded in 1903?", "Edric Mabb"),
+        ("When was the Tellan Rowing Club founded by Edric Mabb?", "1903"),
+        ("Which organisation was founded in 1903 by Edric Mabb?", "the Tellan Rowing Club"),
+    )
+
+
+def test_copular_description() -> None:
+    """ "X is a botanist" says what X is, asked as who X is and as X's occupation."""
+    assert_pairs(
+        "Ysolde Farrant is a botanist.",
+        ("Who is Ysolde Farrant?", "a botanist"),
+        ("What is Ysolde Farrant's occupation?", "a botanist"),
+    )
+
+
+def test_appositive_relation() -> None:
+    """ "X, the chair of Y," states a relation, asked both ways, besides the main clause's own fact."""
+    assert_pairs(
+        "Corin Ashby, the chair of the Pellmoor Trust, lives in Tamsley.",
+        ("Who is the chair of the Pellmoor Trust?", "Corin Ashby"),
+        ("Whose chair is Corin Ashby?", "the Pellmoor Trust"),
+        ("Where does Corin Ashby live?", "Tamsley"),
+    )
+
+
+def test_parenthetical_birth_date_and_place() -> None:
+    """ "(born 12 June 1958 in Drummore)" is a participle clause about the name it follows."""
+    assert_pairs(
+        "Ansel Korvac (born 12 June 1958 in Drummore) is a Scottish seed collector.",
+        ("When was Ansel Korvac born in Drummore?", "12 June 1958"),
+        ("Who is Ansel Korvac?", "a Scottish seed collector"),
+    )
+
+
+def test_parenthetical_life_span() -> None:
+    """ "(1921-1987)" after a name gives the years of birth and death."""
+    assert_pairs(
+        "Hedda Morrow (1921-1987) was a Danish architect.",
+        ("When was Hedda Morrow born?", "1921"),
+        ("When did Hedda Morrow die?", "1987"),
+        ("Who was Hedda Morrow?", "a Danish architect"),
+    )
+
+
+def test_relative_clause() -> None:
+    """In "which he ran until 2009", "which" is the inn and "he" the buyer."""
+    assert_pairs(
+        "In 1985 Dario Pell bought the Grey Heron Inn, which he ran until 2009.",
+        ("What did Dario Pell run until 2009?", "the Grey Heron Inn"),
+        ("Until when did Dario Pell run the Grey Heron Inn?", "2009"),
+        ("Who ran the Grey Heron Inn until 2009?", "Dario Pell"),
+        ("When did Dario Pell buy the Grey Heron Inn?", "1985"),
+    )
+
+
+def test_participle_clause() -> None:
+    """ "graduating in 1980" takes its subject from the main clause."""
+    assert_pairs(
+        "Lena Ostrova studied chemistry at the University of Vell, graduating in 1980.",
+        ("When did Lena Ostrova graduate?", "1980"),
+        ("What did Lena Ostrova study?", "chemistry"),
+    )
+
+
+def test_coordinated_verbs() -> None:
+    """The second of two coordinated verbs shares the first one's subject."""
+    assert_pairs(
+        "Piet Haller designed the Marrow Bridge and built the Tolle Tower.",
+        ("What did Piet Haller design?", "the Marrow Bridge"),
+        ("What did Piet Haller build?", "the Tolle Tower"),
+        ("Who built the Tolle Tower?", "Piet Haller"),
+    )
+
+
+def test_coordinated_objects() -> None:
+    """Two coordinated objects are one answer, and one subject of the question the other way."""
+    assert_pairs(
+        "Margaret Ellison founded the Hesketh Gallery and the Lune Press.",
+        ("What did Margaret Ellison found?", "the Hesketh Gallery and the Lune Press"),
+        ("Who founded the Hesketh Gallery and the Lune Press?", "Margaret Ellison"),
+    )
+
+
+# Relations ------------------------------------------------------------------------------------------------
+
+
+def test_relation_of_one_value() -> None:
+    """ "The R of X is Y." asked for Y, and for X from Y."""
+    assert_pairs(
+        "The director of the Halvik Museum is Oona Strand.",
+        ("Who is the director of the Halvik Museum?", "Oona Strand"),
+        ("Whose director is Oona Strand?", "the Halvik Museum"),
+    )
+
+
+def test_relation_of_several_values() -> None:
+    """ "The Rs of X are A, B and C.": one question lists them all; each value is asked back alone."""
+    assert_pairs(
+        "The sisters of Lio Varesh are Mara Varesh, Tilde Varesh and Ines Varesh.",
+        ("Who are the sisters of Lio Varesh?", "Mara Varesh, Tilde Varesh and Ines Varesh"),
+        ("Whose sister is Mara Varesh?", "Lio Varesh"),
+        ("Whose sister is Tilde Varesh?", "Lio Varesh"),
+        ("Whose sister is Ines Varesh?", "Lio Varesh"),
+    )
+
+
+def test_possessive_relation() -> None:
+    """ "X's R is Y" is the same relation as "The R of X is Y"."""
+    assert_pairs(
+        "Edvin Lorre's wife is Sanna Lorre.",
+        ("Who is the wife of Edvin Lorre?", "Sanna Lorre"),
+        ("Who is Edvin Lorre's wife?", "Sanna Lorre"),
+        ("Whose wife is Sanna Lorre?", "Edvin Lorre"),
+    )
+
+
+def test_possession_with_named_relatives() -> None:
+    """ "X has two sisters, A and B." names X's sisters (not just that X "has two sisters")."""
+    assert_pairs(
+        "Tomas Wield has two sisters, Agna and Berit.",
+        ("Who are the sisters of Tomas Wield?", "Agna and Berit"),
+        ("Whose sister is Agna?", "Tomas Wield"),
+        ("Whose sister is Berit?", "Tomas Wield"),
+    )
+    assert_pairs(
+        "Margaret Ellison has two brothers, John Ellison and Peter Ellison.",
+        ("Who are the brothers of Margaret Ellison?", "John Ellison and Peter Ellison"),
+        ("Whose brother is Peter Ellison?", "Margaret Ellison"),
+    )
+
+
+# Layout: datelines, tables, records, lists, definitions ---------------------------------------------------
+
+
+def test_dateline() -> None:
+    """A news item's dateline says where and when the item about its first subject was filed."""
+    assert_pairs(
+        "PORT ESSEN, 15 April 2024 \u2014 Calder Minerals opened a new mine near Tarrow.",
+        ("When was the news item about Calder Minerals dated?", "15 April 2024"),
+        ("Where was the news item about Calder Minerals filed?", "PORT ESSEN"),
+        ("What did Calder Minerals open near Tarrow?", "a new mine"),
+    )
+
+
+def test_markdown_table() -> None:
+    """Each cell is asked as its column's value for the row's key (the first cell)."""
+    assert_pairs(
+        "# Lighthouses\n\n"
+        "| Lighthouse | Height | Built |\n"
+        "|---|---|---|\n"
+        "| Harlow Bay Light | 34 m | 1871 |\n"
+        "| Skerra Point Light | 21 m | 1902 |\n",
+        ("What is the height of Harlow Bay Light?", "34 m"),
+        ("When was Harlow Bay Light built?", "1871"),
+        ("What is the height of Skerra Point Light?", "21 m"),
+        ("When was Skerra Point Light built?", "1902"),
+    )
+
+
+def test_key_value_lines_under_a_heading() -> None:
+    """ "Key: value" lines belong to the entity their heading names."""
+    assert_pairs(
+        "# Harlow Bay Lighthouse\n\nHeight: 34 m\nKeeper: Aldo Brisk\nBuilt: 1871\n",
+        ("What is the height of Harlow Bay Lighthouse?", "34 m"),
+        ("When was Harlow Bay Lighthouse built?", "1871"),
+        ("Whose keeper is Aldo Brisk?", "Harlow Bay Lighthouse"),
+    )
+
+
+def test_bullet_list_of_fields() -> None:
+    """ "- Key: value" bullets are record lines too."""
+    assert_pairs(
+        "# Quenlow Instruments\n\n- Founder: Ilvana Dresk\n- Headquarters: Corrimere\n",
+        ("Who is the founder of Quenlow Instruments?", "Ilvana Dresk"),
+        ("What is the headquarters of Quenlow Instruments?", "Corrimere"),
+        ("Whose founder is Ilvana Dresk?", "Quenlow Instruments"),
+    )
+
+
+def test_definition_list() -> None:
+    """A term line followed by ": definition" defines the term."""
+    assert_pairs(
+        "# Glossary\n\nTidewrack\n: seaweed left on a beach by the falling tide\n",
+        ("What is Tidewrack?", "seaweed left on a beach by the falling tide"),
+        ("What does Tidewrack mean?", "seaweed left on a beach by the falling tide"),
+    )
+
+
+# References -----------------------------------------------------------------------------------------------
+
+_PRONOUN = re.compile(r"\b(he|she|him|her|they|them)\b", re.IGNORECASE)
+
+
+def test_pronoun_resolved_to_the_person_named_before() -> None:
+    """ "She founded ..." after a sentence about Margaret Ellison is asked about Margaret Ellison."""
+    text = "Margaret Ellison was born in Carrow in 1951. She founded Ellison Looms in 1980."
+    assert_pairs(
+        text,
+        ("What did Margaret Ellison found in 1980?", "Ellison Looms"),
+        ("Who founded Ellison Looms in 1980?", "Margaret Ellison"),
+        ("Where was Margaret Ellison born in 1951?", "Carrow"),
+    )
+    assert not [q for q, _ in train_pairs(text) if _PRONOUN.search(q)]
+
+
+def test_the_company_resolved_to_the_named_organisation() -> None:
+    """ "The company" stands for the organisation named before it."""
+    text = "Ilse Marren founded Verdant Lamp Works in 2011. The company opened a factory in Osterby in 2015."
+    assert_pairs(
+        text,
+        ("Where did Verdant Lamp Works open a factory in 2015?", "Osterby"),
+        ("What did Verdant Lamp Works open in Osterby in 2015?", "a factory"),
+    )
+    assert not [q for q, _ in train_pairs(text) if "the company" in q.lower()]
+
+
+def test_unresolvable_pronoun_is_dropped_and_counted() -> None:
+    """A statement about "he" with nobody named before is never asked about "he"; the drop is counted."""
+    generator, reflections = reflect("He founded a small brewery in 1990.")
+    assert not [r for r in reflections if _PRONOUN.search(r.question) or _PRONOUN.search(r.answer)]
+    assert [r for r in reflections if r.split == "train"] == []
+    assert generator.report.reasons.get("pronoun 'he' without referent", 0) >= 1
+    assert generator.report.dropped >= 1
+
+
+# Directions, wordings and probes --------------------------------------------------------------------------
+
+FOUNDED = "Ilse Marren founded Verdant Lamp Works."
+
+
+def test_both_directions_are_asked() -> None:
+    """A fact is asked from its subject's side and from its object's side."""
+    assert_pairs(
+        FOUNDED,
+        ("What did Ilse Marren found?", "Verdant Lamp Works"),
+        ("Who founded Verdant Lamp Works?", "Ilse Marren"),
+    )
+
+
+def test_several_wordings_per_direction_and_a_distinct_probe() -> None:
+    """Each direction is trained in at least three wordings, and held out in a fourth that is not one of
+    them once normalised, so a probe measures recall rather than memorised wording."""
+    _, reflections = reflect(FOUNDED)
+    train = [r for r in reflections if r.split == "train"]
+    trained = {normalise_text(r.question) for r in train}
+    for answer in ("Verdant Lamp Works", "Ilse Marren"):
+        questions = {r.question for r in train if r.answer == answer and r.kind in ("direct", "inferred")}
+        assert len(questions) >= 3, (answer, questions)
+        probes = [r for r in reflections if r.split == "probe" and r.answer == answer]
+        assert probes, answer
+        assert all(normalise_text(p.question) not in trained for p in probes), probes
+        fact_ids = {r.fact_id for r in train if r.answer == answer}
+        assert all(p.fact_id in fact_ids for p in probes)
+
+
+# Across documents -----------------------------------------------------------------------------------------
+
+
+def test_relation_chained_across_two_documents() -> None:
+    """X works for Y (one document) and Y's founder is Z (another) give the founder of X's employer."""
+    generator = OfflineGenerator(GeneratorConfig())
+    documents = [
+        _doc("Lio Varesh works for Calder Minerals.", "a.md"),
+        _doc("The founder of Calder Minerals is Frances Ward.", "b.md"),
+    ]
+    reflections = generator.reflect_corpus(documents, 1)
+    chained = [
+        r
+        for r in reflections
+        if r.split == "train"
+        and r.kind == "cross_document"
+        and (r.question, r.answer)
+        == ("Who is the founder of the organisation Lio Varesh works for?", "Frances Ward")
+    ]
+    assert chained, [(r.question, r.answer) for r in reflections]
+    assert set(chained[0].document_ids) == {"a.md", "b.md"}
+
+
+# Property -------------------------------------------------------------------------------------------------
+
+VARIED_TEXTS = [
+    "Margaret Ellison opened a bakery in Carrow in 1994.",
+    "Oskar Brenn taught mathematics at the University of Halvik from 1972 to 1994.",
+    "In 1985 Dario Pell bought the Grey Heron Inn, which he ran until 2009.",
+    "Hedda Morrow (1921-1987) was a Danish architect.",
+    "The sisters of Lio Varesh are Mara Varesh, Tilde Varesh and Ines Varesh.",
+    "Tomas Wield had three children, Adam, Celia and Robert.",
+    "PORT ESSEN, 15 April 2024 \u2014 Calder Minerals opened a new mine near Tarrow.",
+    "# Harlow Bay Lighthouse\n\nHeight: 34 m\nKeeper: Aldo Brisk\nBuilt: 1871\n",
+    "# Lighthouses\n\n| Lighthouse | Height |\n|---|---|\n| Skerra Point Light | 21 m |\n",
+    "# Glossary\n\nTidewrack\n: seaweed left on a beach by the falling tide\n",
+    "Margaret Ellison was born in Carrow in 1951. She founded Ellison Looms in 1980.",
+]
+
+
+def test_direct_answers_are_quoted_from_the_document() -> None:
+    """A direct reflection states what the text says, so its answer is words of the text."""
+    generator = OfflineGenerator(GeneratorConfig())
+    checked = 0
+    for k, text in enumerate(VARIED_TEXTS):
+        for reflection in generator.reflect_document(_doc(text, f"t{k}.md"), 1):
+            if reflection.kind == "direct":
+                checked += 1
+                assert reflection.answer in text, (text, reflection.question, reflection.answer)
+    assert checked >= len(VARIED_TEXTS)
