@@ -119,7 +119,8 @@ def test_participle_clause() -> None:
     assert_pairs(
         "Lena Ostrova studied chemistry at the University of Vell, graduating in 1980.",
         ("When did Lena Ostrova graduate?", "1980"),
-        ("What did Lena Ostrova study?", "chemistry"),
+        ("What did Lena Ostrova study at the University of Vell?", "chemistry"),
+        ("Where did Lena Ostrova study chemistry?", "the University of Vell"),
     )
 
 

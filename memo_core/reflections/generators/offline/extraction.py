@@ -46,7 +46,11 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
     doc_layout = layout(document.text)
     headings = sorted({f.heading for f in doc_layout.fields} | {doc_layout.title} - {""})
     keys = sorted({f.subject for f in doc_layout.fields if f.subject} | {f.value for f in doc_layout.fields})
-    short = {text: parsed for text, parsed in zip(headings + keys, nlp.pipe(headings + keys), strict=True)}
+    # Headings and cells need only their entities: the recogniser runs on its own, without the parser.
+    names = nlp.pipe(
+        headings + keys, disable=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
+    )
+    short = {text: parsed for text, parsed in zip(headings + keys, names, strict=True)}
     title = _name_of(short[doc_layout.title]) if doc_layout.title else None
     discourse = Discourse(title=title)
     sentences: list[Sentence] = []

@@ -164,26 +164,55 @@ class Discourse:
     group: Mention | None = None
     names: list[Mention] = field(default_factory=list)
     subject: Mention | None = None  # the last named grammatical subject, whatever its label
+    called_he_or_she: set[str] = field(default_factory=set)  # names a gendered pronoun stood for
     unresolved: Counter[str] = field(default_factory=Counter)
 
     def resolve(self, word: str) -> Mention | None:
         word = word.lower()
         title = self.title
         if word in _PERSON_PRONOUNS:
-            if self.person is not None:
-                return self.person
-            if title is not None and title.is_person:
-                return title
-            # The small pipeline labels some people's names as organisations: "he" says they are people.
-            guess = self.subject if self.subject is not None and self.subject.label not in PLACES else title
-            if guess is not None and not guess.plural:
-                self.person = Mention(guess.text, guess.raw, PERSON, True, False, guess.lemma)
-                return self.person
-            return None
+            found = self._person(title)
+            if found is not None:
+                self.called_he_or_she.add(found.raw)
+            return found
         if word in _THING_PRONOUNS:
-            return self.thing or (title if title is not None and not title.is_person else None)
+            return self._thing(title)
         if word in _GROUP_PRONOUNS:
             return self.group or self.thing
+        return None
+
+    def _person(self, title: Mention | None) -> Mention | None:
+        if self.person is not None:
+            return self.person
+        if title is not None and title.is_person:
+            return title
+        # The small pipeline labels some people's names as organisations: "he" says they are people.
+        guess = self.subject if self.subject is not None and self.subject.label not in PLACES else title
+        if guess is not None and not guess.plural:
+            self.person = Mention(guess.text, guess.raw, PERSON, True, False, guess.lemma)
+            return self.person
+        return None
+
+    def _thing(self, title: Mention | None) -> Mention | None:
+        if self.thing is not None:
+            return self.thing
+        if title is not None and not title.is_person:
+            return title
+        # "it" says the last subject is a thing, whatever label the small pipeline gave its name
+        subject = self.subject
+        if subject is not None and subject.raw not in self.called_he_or_she and not subject.plural:
+            self.thing = Mention(subject.text, subject.raw, "ORG", True, False, subject.lemma)
+            return self.thing
+        return None
+
+    def shortened(self, words: list[str]) -> Mention | None:
+        """A name seen before that ends with ``words`` (two or more): "seed bank" -> "Velsmouth Seed Bank"."""
+        if len(words) < 2:
+            return None
+        for mention in reversed(self.names):
+            known = mention.raw.lower().split()
+            if len(known) > len(words) and known[-len(words) :] == words:
+                return mention
         return None
 
     def resolve_noun(self, lemma: str) -> Mention | None:
@@ -194,6 +223,8 @@ class Discourse:
         label = KIND_NOUNS.get(lemma)
         if label is None:
             return None
+        if self.thing is not None and self.thing.label == label:
+            return self.thing  # "the firm" is the company the item is about
         compatible = {label}
         for mention in reversed(self.names):
             if mention.label in compatible:
@@ -231,8 +262,8 @@ class Discourse:
         elif mention.plural:
             if as_subject:
                 self.group = mention
-        elif mention.label not in TIMES | AMOUNTS and (as_subject or mention.label not in PLACES):
-            self.thing = mention  # "its" is the organisation or thing named last
+        elif mention.label not in TIMES | AMOUNTS and (as_subject or self.thing is None):
+            self.thing = mention  # "it" is the thing last talked about, not the last one named
 
 
 @dataclass
@@ -275,7 +306,7 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             and (person := reader.mention(_name_head(before[-1]))) is not None
         ):
             reading.life_spans.append((person, match.group(1), match.group(2)))
-    reading.descriptions.extend(reader.found)
+    reading.descriptions.extend(d for d in dict.fromkeys(reader.found) if d not in reading.descriptions)
     reading.subjects = reader.subjects
     for statement in reading.statements:
         if statement.verb.copular:
@@ -333,6 +364,9 @@ class _Reader:
         named = token.pos_ == "PROPN" or label in TIMES | AMOUNTS and any(t.like_num for t in tokens)
         det = next((c for c in token.children if c.dep_ == "det"), None)
         if not named and det is not None and det.lower_ == "the" and token.pos_ == "NOUN":
+            shortened = self.discourse.shortened(raw.lower().split()[1:])
+            if shortened is not None:
+                return shortened  # "the seed bank" after "the Velsmouth Seed Bank"
             resolved = self.discourse.resolve_noun(token.lemma_.lower())
             if resolved is not None and len(tokens) == 2:  # "the company", not "the new library"
                 return resolved
@@ -424,6 +458,8 @@ class _Reader:
             if child.lower_ in _RELATIVE:
                 continue
             if dep in ("dobj", "dative", "oprd", "attr", "acomp"):
+                if dep == "dobj" and child.pos_ == "NOUN":
+                    yield from self._attached_places(child)
                 mention = self.mention(child, with_conjuncts=True)
                 role = {"dobj": "object", "dative": "dative", "oprd": "complement"}.get(dep, "attribute")
                 if role == "attribute" and verb.lemma_ != "be":
@@ -438,10 +474,21 @@ class _Reader:
                         role = "agent" if dep == "agent" else "prep"
                         yield Argument(role, mention, child.lower_)
                     yield from self._range_end(objects[0], child)
+                    if objects[0].pos_ == "NOUN" and child.lower_ in ("as", "for"):
+                        yield from self._attached_places(objects[0])  # "worked as a designer at X"
             elif dep in ("npadvmod", "advmod") and child.ent_type_ in TIMES:
                 mention = self.mention(child)
                 if mention is not None:
                     yield Argument("time", mention)
+
+    def _attached_places(self, noun: Token) -> Iterator[Argument]:
+        """ "studied agriculture at Brennach College": a named place the parser hung on the object, which
+        says where the verb happened."""
+        for prep in noun.children:
+            if prep.dep_ == "prep" and prep.lower_ in ("at", "in", "from"):
+                names = [c for c in prep.children if c.dep_ == "pobj" and c.pos_ == "PROPN"]
+                if names and (mention := self.mention(names[0])) is not None:
+                    yield Argument("prep", mention, prep.lower_)
 
     def _range_end(self, start: Token, prep: Token) -> Iterator[Argument]:
         """ "from 1972 to 1994": the end of a range of times, as "until 1994"."""
@@ -491,6 +538,17 @@ class _Reader:
                 if values
                 else None
             )
+        if (
+            subject.pos_ in ("PROPN", "PRON")
+            and attribute.pos_ == "NOUN"
+            and (owner := self._owner(attribute)) is None
+        ):
+            # "X is a seed conservationist and the director of the Y": the relation is a later conjunct
+            related = next((c for c in attribute.conjuncts if self._owner(c) is not None), None)
+            named, described = self.mention(subject), self.mention(attribute)
+            if related is not None and named is not None and described is not None and not described.named:
+                self.found.append(Description(named, described, self.sentence))
+            attribute = related or attribute
         if subject.pos_ in ("PROPN", "PRON") and (owner := self._owner(attribute)) is not None:
             named = self.mention(subject, with_conjuncts=True)
             if named is None:
@@ -510,8 +568,8 @@ class _Reader:
         if noun.pos_ != "NOUN":
             return None
         for child in noun.children:
-            if child.dep_ == "poss":
-                return self.mention(child)
+            if child.dep_ == "poss":  # "Calder's chief executive", not "a children's author"
+                return self.mention(child) if child.pos_ in ("PROPN", "PRON") else None
             if child.dep_ == "prep" and child.lower_ == "of":
                 objects = [c for c in child.children if c.dep_ == "pobj"]
                 if objects and (objects[0].pos_ == "PROPN" or objects[0].pos_ == "PRON"):
@@ -530,9 +588,15 @@ class _Reader:
 
     def apposition(self, head: Token, appos: Token, reading: Reading) -> None:
         """ "X, the chair of Y," -> Y's chair is X; "X, a cooper," -> X is a cooper; "X (1921-1987)"."""
-        if head.pos_ == "NOUN" and appos.pos_ == "PROPN" and (owner := self._owner(head)) is not None:
-            named = self.mention(appos)  # "Calder's chief executive, Frances Ward, ..."
-            if named is not None:
+        if (
+            head.pos_ == "NOUN"
+            and appos.pos_ in ("PROPN", "NOUN")
+            and (owner := self._owner(head)) is not None
+        ):
+            named = self.mention(
+                appos
+            )  # "Calder's chief executive, Frances Ward", "his wife, the physician X"
+            if named is not None and named.named:
                 reading.relations.append(Relation(owner, _relation_noun(head), (named,), self.sentence))
             return
         subject = self.mention(head)
@@ -601,8 +665,8 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
 
     def names(parent: Token, child: Token) -> bool:
         dep = child.dep_
-        if dep in ("cc", "conj"):  # "portraits, landscapes and murals": each item hangs off the one before
-            return with_conjuncts and (parent.i == token.i or parent.dep_ == "conj")
+        if dep in ("cc", "conj"):  # "portraits, landscapes and murals"; "Hale, Dunmore and Price"
+            return with_conjuncts or parent.i != token.i
         if dep == "prep":
             return child.lower_ == "of" or parent.pos_ == "PROPN" or bool(parent.ent_type_)
         if dep == "punct":
@@ -641,10 +705,11 @@ def _text(tokens: list[Token], word: object = None) -> str:
 
 
 def _label(token: Token, tokens: list[Token]) -> str:
+    """The entity label of a phrase's head ("the director of the Velsmouth Seed Bank" is no organisation)."""
     if token.ent_type_:
         return token.ent_type_
-    labels = [t.ent_type_ for t in tokens if t.ent_type_]
-    return labels[-1] if labels else ""
+    compounds = [t.ent_type_ for t in tokens if t.head == token and t.dep_ == "compound" and t.ent_type_]
+    return compounds[0] if compounds else ""
 
 
 def verb_form(verb: Token, subject: Mention) -> Verb | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from lemminflect import getInflection
 
@@ -388,6 +389,7 @@ def died(name: str) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=4096)
 def participle_label(label: str) -> str:
     """ "Built" -> "built", "Opened" -> "opened": a record label that is a past participle."""
     word = label.strip().lower()
