@@ -155,6 +155,11 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             facts += _facts(
                 asked, described.description.raw, "kind", described.subject, described.sentence, n
             )
+        for measured, adjective, amount in reading.measures:
+            asked = wordings.measure(
+                measured.text, adjective, "was" if " was " in reading.sentence.text else "is"
+            )
+            facts += _facts(asked, amount, "quantity", measured, reading.sentence, n)
         for person, birth, death in reading.life_spans:
             sentence = reading.sentence
             facts += _facts(wordings.born(person.text), birth, "time", person, sentence, n)

@@ -275,6 +275,7 @@ class Reading:
     relations: list[Relation] = field(default_factory=list)
     descriptions: list[Description] = field(default_factory=list)
     life_spans: list[tuple[Mention, str, str]] = field(default_factory=list)
+    measures: list[tuple[Mention, str, str]] = field(default_factory=list)  # (X, "tall", "18 metres")
     subjects: list[Mention] = field(default_factory=list)
 
 
@@ -298,6 +299,9 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             mention = reader.mention(token)
             if mention is not None:
                 discourse.saw(mention, as_subject=False)
+    for token in span:
+        if token.lemma_ == "be" and (measure := reader.measure(token)) is not None:
+            reading.measures.append(measure)
     for match in _LIFE_SPAN.finditer(span.text):
         before = span.char_span(0, match.start(), alignment_mode="contract")
         if (
@@ -349,6 +353,16 @@ class _Reader:
                 self.discourse.unresolved[lower] += 1
             return resolved
         name = next((c for c in token.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)
+        called = next((c for c in token.children if c.dep_ == "acl" and c.lemma_ in ("call", "name")), None)
+        if token.pos_ == "NOUN" and called is not None:
+            names = [c for c in called.children if c.dep_ == "oprd" and c.pos_ == "PROPN"]
+            if names and (person := self.mention(names[0])) is not None:  # "a showroom called the Gale Room"
+                described = Mention(
+                    _text(_phrase(token, False)[: token.i - token.left_edge.i + 1]),
+                    _text(_phrase(token, False)[: token.i - token.left_edge.i + 1]),
+                )
+                self.found.append(Description(person, described, self.sentence))
+                return person
         if token.pos_ == "NOUN" and name is not None and name.left_edge.i == token.i + 1:
             person = self.mention(name)  # "the painter Clara Hembry": the name, and that she is a painter
             if person is not None:
@@ -448,6 +462,8 @@ class _Reader:
             return self.subject(verb.head)
         if verb.dep_ == "pcomp" and verb.tag_ == "VBG" and verb.head.head.pos_ in ("VERB", "AUX"):
             return self.subject(verb.head.head)  # "After graduating in 1956, she joined ..."
+        if verb.dep_ == "acl" and verb.lemma_ in ("call", "name"):
+            return None  # "a showroom called the Gale Room" names the showroom; it states nothing else
         if verb.dep_ == "acl" and verb.tag_ in ("VBN", "VBG") and verb.head.pos_ in ("PROPN", "NOUN"):
             return self.mention(verb.head)
         return None
@@ -501,6 +517,20 @@ class _Reader:
                     yield Argument("prep", mention, "until")
 
     # Relations and descriptions ------------------------------------------------------------------------
+
+    def measure(self, verb: Token) -> tuple[Mention, str, str] | None:
+        """ "The Harlow Bay Lighthouse is 34 m high." -> (the lighthouse, "high", "34 m")."""
+        subjects = [c for c in verb.children if c.dep_ == "nsubj"]
+        adjectives = [c for c in verb.children if c.dep_ == "acomp" and c.pos_ == "ADJ"]
+        if not subjects or not adjectives:
+            return None
+        amounts = [
+            c for c in adjectives[0].children if c.dep_ == "npadvmod" and any(n.like_num for n in c.subtree)
+        ]
+        subject = self.mention(subjects[0])
+        if not amounts or subject is None or not (subject.named or _specific(subject)):
+            return None
+        return subject, adjectives[0].lower_, _text(list(amounts[0].subtree))
 
     def possession(self, verb: Token) -> Relation | None:
         """ "X has one sister, Zeanelle Mirdell." / "He had three children, Adam, Celia and Robert."."""

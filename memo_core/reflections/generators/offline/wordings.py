@@ -353,6 +353,32 @@ def definition_backward(meaning: str) -> list[str]:
     ]
 
 
+# What a measuring adjective measures ("How tall is X?" / "What is the height of X?"): English, not a corpus.
+DIMENSIONS = {
+    "tall": "height",
+    "high": "height",
+    "long": "length",
+    "wide": "width",
+    "deep": "depth",
+    "thick": "thickness",
+    "old": "age",
+    "heavy": "weight",
+    "broad": "breadth",
+}
+
+
+def measure(subject: str, adjective: str, be: str) -> list[str]:
+    dimension = DIMENSIONS.get(adjective)
+    if dimension is None:
+        return [finish(f"How {adjective} {be} {subject}"), finish(f"{subject} {be} how {adjective}")]
+    return [
+        finish(f"How {adjective} {be} {subject}"),
+        finish(f"What {be} the {dimension} of {subject}"),
+        finish(f"What {be} {subject}'s {dimension}"),
+        finish(f"{subject} {be} how {adjective}"),
+    ]
+
+
 def dateline_date(name: str) -> list[str]:
     return [
         finish(f"When was the news item about {name} dated"),
