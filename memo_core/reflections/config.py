@@ -66,7 +66,11 @@ class OfflineRulesConfig(BaseModel):
         description="the installed spaCy pipeline (a package name) that tags, parses and finds entities",
     )
     wordings: int = Field(
-        3, ge=1, le=6, description="training questions per fact and direction, each worded differently"
+        3,
+        ge=1,
+        le=3,
+        description="training questions per fact and direction, each worded differently (a fourth wording "
+        "is kept back as the probe)",
     )
     traversal_depth: int = Field(
         2, ge=1, le=3, description="relations chained in one cross-document question (1: none chained)"

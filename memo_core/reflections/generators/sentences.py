@@ -233,7 +233,12 @@ def layout(text: str) -> Layout:
             elif not plain.chars and _add_field(fields, line, line_offset, chunk, heading):
                 pass
             else:
-                if not plain.chars and (dateline := _DATELINE.match(line)) and len(line) > dateline.end():
+                dateline = _DATELINE.match(line) if not plain.chars and not blocks else None
+                if (
+                    dateline
+                    and len(line) > dateline.end()
+                    and (dateline.group("place").isupper() or dateline.group("date"))
+                ):
                     datelines.append(Dateline(dateline.group("place"), dateline.group("date") or "", chunk))
                     line, line_offset = line[dateline.end() :], line_offset + dateline.end()
                 if plain.chars:
@@ -287,6 +292,8 @@ def _table(lines: list[str], offsets: list[int], chunk: int, heading: str) -> li
 def _is_record_value(value: str) -> bool:
     """A definition list used as a record ("Built\n: 1793"): a short value, not a defining phrase."""
     words = value.split()
+    if not words:
+        return False
     opens_a_definition = words[0].lower() in ("a", "an", "the", "any", "one")
     return len(words) <= 5 and not opens_a_definition and not value.endswith(".")
 

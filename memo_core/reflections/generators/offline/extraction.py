@@ -107,8 +107,13 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                 if argument.role == "attribute" or not _answerable(argument.value):
                     continue
                 asked = wordings.forward(statement, argument)
-                if argument.role == "object" and statement.verb.lemma in wordings.PASTIME_VERBS:
-                    asked = [*wordings.pastime(statement.subject.text, statement.verb), *asked]
+                if (
+                    argument.role == "object"
+                    and statement.verb.lemma in wordings.PASTIME_VERBS
+                    and not argument.value.named
+                    and not argument.value.determined
+                ):  # "likes fencing", not "loves Mara Vell" or "likes the plan"
+                    asked = [*wordings.pastime(statement.subject.text), *asked]
                 slot = (
                     "time"
                     if wordings.is_time(argument)

@@ -304,11 +304,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             reading.measures.append(measure)
     for match in _LIFE_SPAN.finditer(span.text):
         before = span.char_span(0, match.start(), alignment_mode="contract")
-        if (
-            before is not None
-            and len(before)
-            and (person := reader.mention(_name_head(before[-1]))) is not None
-        ):
+        person = reader.mention(_name_head(before[-1])) if before is not None and len(before) else None
+        if person is not None and person.named and person.label in (PERSON, ""):  # not "the war (1939-1945)"
             reading.life_spans.append((person, match.group(1), match.group(2)))
     reading.descriptions.extend(d for d in dict.fromkeys(reader.found) if d not in reading.descriptions)
     reading.subjects = reader.subjects
@@ -341,11 +338,19 @@ class _Reader:
         self.span = span
         self.found: list[Description] = []  # descriptions noticed while reading noun phrases
         self.subjects: list[Mention] = []  # named grammatical subjects, in the order read
+        self.read: dict[tuple[int, bool], Mention | None] = {}
 
     # Noun phrases -----------------------------------------------------------------------------------
 
     def mention(self, token: Token, with_conjuncts: bool = False) -> Mention | None:
-        """The noun phrase headed by ``token``; None for a pronoun nothing resolves."""
+        """The noun phrase headed by ``token``; None for a pronoun nothing resolves. Read once per token,
+        so a pronoun is resolved (or counted as unresolved) once however many rules look at it."""
+        key = (token.i, with_conjuncts)
+        if key not in self.read:
+            self.read[key] = self._mention(token, with_conjuncts)
+        return self.read[key]
+
+    def _mention(self, token: Token, with_conjuncts: bool) -> Mention | None:
         lower = token.lower_
         if token.pos_ == "PRON" and lower not in _RELATIVE:
             resolved = self.discourse.resolve(lower)

@@ -416,10 +416,12 @@ def traverse(per_document: Mapping[str, Sequence[Fact]], depth: int = 2, budget:
                     other_id == document_id
                     or used[link.subject] >= budget
                     or normalise_text(fact.answer) == normalise_text(link.subject)
-                    or link.answer_name not in fact.question
+                    or not (named := re.search(rf"\b{re.escape(link.answer_name)}\b", fact.question))
                 ):
                     continue
-                question = finish(fact.question.replace(link.answer_name, link.describes, 1))
+                question = finish(
+                    fact.question[: named.start()] + link.describes + fact.question[named.end() :]
+                )
                 evidence = tuple(dict.fromkeys([*link.evidence, *fact.evidence]))
                 describes = (
                     fact.describes.replace(link.answer_name, link.describes, 1) if fact.describes else ""

@@ -1,8 +1,8 @@
 """The canonical wordings: how each kind of fact is asked, in both directions and several ways.
 
 Each function returns questions, the canonical wording first; the generator trains on the first few and
-keeps the next one as a held-out probe. The offline executive asks the memory in the same wordings, so
-both sides share this module.
+keeps the next one as a held-out probe. The module is the one place these wordings live, so that an
+executive can ask the memory in the words it was trained on.
 """
 
 from __future__ import annotations
@@ -187,14 +187,10 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
             inverted(f"Which {kind}", prep),
             finish(f"{subject} {verb.finite} {other} {prep} which {kind}"),
         ]
-    questions = [inverted(f"{p} what"), inverted("What", prep)]
-    questions.append(
-        inverted(f"{p} which {typed}") if typed else finish(f"{subject} {verb.finite} {other} {prep} what")
-    )
-    questions.append(
-        inverted("Which", f"{prep}") if not typed else finish(f"{subject} {verb.finite} {other} {prep} what")
-    )
-    return questions
+    echo = finish(f"{subject} {verb.finite} {other} {prep} what")
+    if typed:
+        return [inverted(f"{p} what"), inverted("What", prep), inverted(f"{p} which {typed}"), echo]
+    return [inverted(f"{p} what"), inverted("What", prep), echo]
 
 
 def backward(statement: Statement) -> list[str]:
@@ -245,7 +241,7 @@ def relation_forward(owner: str, noun: str, values: Sequence[Mention]) -> list[s
     ]
 
 
-def pastime(subject: str, verb: object) -> list[str]:
+def pastime(subject: str) -> list[str]:
     """ "Zaimo Zassen likes fencing." -> "What is Zaimo Zassen's hobby?"."""
     return [finish(f"What is {subject}'s hobby"), finish(f"Which pastime does {subject} enjoy")]
 
