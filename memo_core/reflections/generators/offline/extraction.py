@@ -17,6 +17,7 @@ from memo_core.reflections.generators.offline import wordings
 from memo_core.reflections.generators.offline.pipeline import load_pipeline
 from memo_core.reflections.generators.offline.statements import (
     PERSON,
+    Argument,
     Description,
     Discourse,
     Mention,
@@ -171,9 +172,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             facts += _facts(wordings.died(person.text), death, "time", person, sentence, n)
     facts += _dateline_facts(analysis, n)
     for line, subject, value in analysis.records:
-        sentence = Sentence(
-            f"{line.label}: {line.value}".lstrip(": "), line.start, line.end, line.chunk, line.heading
-        )
+        sentence = _record_sentence(line)
         asked = (
             wordings.record_forward(subject.text, line.label, value)
             if line.label
@@ -246,9 +245,7 @@ def inferred(analysis: Analysis, config: OfflineRulesConfig | None = None) -> li
             continue  # "Built: 1871" says nothing that picks its subject out
         if line.label and wordings.participle_label(line.label):
             continue
-        sentence = Sentence(
-            f"{line.label}: {line.value}".lstrip(": "), line.start, line.end, line.chunk, line.heading
-        )
+        sentence = _record_sentence(line)
         asked = (
             wordings.record_backward(subject, line.label, line.value)
             if line.label
@@ -256,6 +253,13 @@ def inferred(analysis: Analysis, config: OfflineRulesConfig | None = None) -> li
         )
         facts += _facts(asked, subject.raw, "subject", value, sentence, n, kind="inferred")
     return facts
+
+
+def _record_sentence(line: FieldLine) -> Sentence:
+    """A record line as the evidence its facts cite."""
+    return Sentence(
+        f"{line.label}: {line.value}".lstrip(": "), line.start, line.end, line.chunk, line.heading
+    )
 
 
 def _facts(
@@ -308,18 +312,17 @@ def _identifying(statement: Statement) -> bool:
     return any(a.value.named and a.role != "attribute" for a in statement.arguments)
 
 
-def _describes(statement: Statement, argument: object) -> str:
+def _describes(statement: Statement, argument: Argument) -> str:
     """The answer described through the subject, for chained questions: "the organisation Lio Varesh
     works for", "the company Ilse Marr founded"."""
-    value = getattr(argument, "value", None)
-    if value is None or not value.named or value.label not in (PERSON, "ORG", "GPE", "FAC", "LOC"):
+    value = argument.value
+    if not value.named or value.label not in (PERSON, "ORG", "GPE", "FAC", "LOC"):
         return ""
     verb = statement.verb
     if verb.passive or verb.copular:
         return ""
     noun = wordings.type_noun(value)
-    prep = getattr(argument, "prep", "")
-    tail = f" {prep}" if prep else ""
+    tail = f" {argument.prep}" if argument.prep else ""
     return f"the {noun} {statement.subject.text} {verb.finite}{tail}" if len(verb.finite.split()) == 1 else ""
 
 

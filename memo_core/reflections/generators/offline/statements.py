@@ -225,9 +225,8 @@ class Discourse:
             return None
         if self.thing is not None and self.thing.label == label:
             return self.thing  # "the firm" is the company the item is about
-        compatible = {label}
         for mention in reversed(self.names):
-            if mention.label in compatible:
+            if mention.label == label:
                 return mention
         title = self.title
         return title if title is not None and title.named and not title.is_person else None
@@ -762,7 +761,7 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
         return Verb("be", be, "", be, copular=True) if be else None
     if auxes:
         aux = auxes[0].lower_
-        if aux in ("to",):
+        if aux == "to":
             return None
         rest = " ".join([*(a.lower_ for a in auxes[1:]), text])
         if aux in ("do", "does", "did"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memo_core.reflections.generators.facts import Fact
-from memo_core.reflections.generators.offline.wordings import finish
+from memo_core.reflections.generators.offline.wordings import and_list, finish
 from memo_core.text import normalise_text
 
 PRONOUNS = frozenset(
@@ -348,8 +348,8 @@ def _surface(
 ) -> Fact:
     which = _which(clues[0].subject_kind)
     predicates = [c.predicate for c in clues]
-    question = finish(f"{which} {_and(predicates)}")
-    probe = finish(f"{which} {_and(predicates[::-1])}")
+    question = finish(f"{which} {and_list(predicates)}")
+    probe = finish(f"{which} {and_list(predicates[::-1])}")
     evidence = tuple(dict.fromkeys(e for c in clues for e in c.evidence))
     return Fact(
         question,
@@ -362,10 +362,6 @@ def _surface(
         step=step,
         subject_kind=clues[0].subject_kind,
     )
-
-
-def _and(parts: Sequence[str]) -> str:
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
 # Step 5 -------------------------------------------------------------------------------------------------

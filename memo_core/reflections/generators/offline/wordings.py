@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from lemminflect import getInflection
+from lemminflect import getInflection, getLemma
 
 from memo_core.reflections.generators.offline.statements import (
     AMOUNTS,
@@ -417,7 +417,5 @@ def participle_label(label: str) -> str:
     word = label.strip().lower()
     if " " in word or not word.isalpha():
         return ""
-    from lemminflect import getLemma
-
     lemmas = getLemma(word, "VERB")
     return word if lemmas and participle(lemmas[0]) == word and lemmas[0] != word else ""
