@@ -16,6 +16,8 @@ from memo_core.reflections.generators.facts import Evidence, Fact
 from memo_core.reflections.generators.offline import wordings
 from memo_core.reflections.generators.offline.pipeline import load_pipeline
 from memo_core.reflections.generators.offline.statements import (
+    KIND_NOUNS,
+    PASTIME_VERBS,
     PERSON,
     Argument,
     Description,
@@ -108,12 +110,13 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                 if argument.role == "attribute" or not _answerable(argument.value):
                     continue
                 asked = wordings.forward(statement, argument)
+                liked = argument.role == "object" and statement.verb.lemma in PASTIME_VERBS
+                fond = statement.verb.lemma == "be fond" and argument.prep == "of"
                 if (
-                    argument.role == "object"
-                    and statement.verb.lemma in wordings.PASTIME_VERBS
+                    (liked or fond)
                     and not argument.value.named
                     and not argument.value.determined
-                ):  # "likes fencing", not "loves Mara Vell" or "likes the plan"
+                ):  # "likes fencing", "is fond of chess"; not "loves Mara Vell" or "likes the plan"
                     asked = [*wordings.pastime(statement.subject.text), *asked]
                 slot = (
                     "time"
@@ -157,7 +160,10 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             )
         for described in reading.descriptions:
             be = "was" if _past(described.sentence.text, described) else "is"
-            asked = wordings.description(described.subject, be)
+            kind = KIND_NOUNS.get(described.description.lemma)  # "a printing company" is no person
+            subject = replace(described.subject, label=kind) if kind else described.subject
+            definite = described.description.raw.lower().startswith("the ")
+            asked = wordings.description(subject, be, definite)
             facts += _facts(
                 asked, described.description.raw, "kind", described.subject, described.sentence, n
             )
@@ -168,8 +174,8 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             facts += _facts(asked, amount, "quantity", measured, reading.sentence, n)
         for person, birth, death in reading.life_spans:
             sentence = reading.sentence
-            facts += _facts(wordings.born(person.text), birth, "time", person, sentence, n)
-            facts += _facts(wordings.died(person.text), death, "time", person, sentence, n)
+            facts += _facts(wordings.born(person.text, birth), birth, "time", person, sentence, n)
+            facts += _facts(wordings.died(person.text, death), death, "time", person, sentence, n)
     facts += _dateline_facts(analysis, n)
     for line, subject, value in analysis.records:
         sentence = _record_sentence(line)

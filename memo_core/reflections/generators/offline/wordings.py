@@ -34,7 +34,6 @@ _TYPE_NOUNS = {PERSON: "person", "ORG": "organisation", "GPE": "place", "LOC": "
 # Relations asked under another name, in general English: "X is the son of A and B" says A and B are
 # X's parents; liking or enjoying an activity makes it a pastime.
 CHILD_NOUNS = frozenset({"son", "daughter", "child"})
-PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
 _SCALES = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
 _TIME_PREPOSITIONS = frozenset({"until", "since", "by", "before", "after", "till"})
 
@@ -263,15 +262,29 @@ def describe(owner: str, noun: str) -> str:
 # Descriptions, records, definitions, life spans -----------------------------------------------------------
 
 
-def description(subject: Mention, be: str) -> list[str]:
+def description(subject: Mention, be: str, definite: bool = False) -> list[str]:
     name = subject.text
+    did = "did" if be == "was" else "does"
+    if subject.label == PERSON and definite:  # "the chair of X": a post, not a trade
+        return [
+            finish(f"Who {be} {name}"),
+            finish(f"What position {did} {name} hold"),
+            finish(f"What {be} {name}'s role"),
+            finish(f"What post {did} {name} hold"),
+        ]
     if subject.label == PERSON:
-        did = "did" if be == "was" else "does"
         return [
             finish(f"Who {be} {name}"),
             finish(f"What {be} {name}'s occupation"),
             finish(f"What {be} {name} by profession"),
             finish(f"What {did} {name} do for a living"),
+        ]
+    if subject.label == "ORG":
+        return [
+            finish(f"What {be} {name}"),
+            finish(f"What kind of business {be} {name}"),
+            finish(f"What kind of organisation {be} {name}"),
+            finish(f"{name} {be} what"),
         ]
     return [
         finish(f"What {be} {name}"),
@@ -393,21 +406,35 @@ def dateline_place(name: str) -> list[str]:
     ]
 
 
-def born(name: str) -> list[str]:
+def born(name: str, when: str) -> list[str]:
+    if is_year(when):
+        return [
+            finish(f"When was {name} born"),
+            finish(f"In which year was {name} born"),
+            finish(f"{name} was born in which year"),
+            finish(f"In what year was {name} born"),
+        ]
     return [
         finish(f"When was {name} born"),
-        finish(f"In which year was {name} born"),
-        finish(f"{name} was born in which year"),
-        finish(f"In what year was {name} born"),
+        finish(f"On what date was {name} born"),
+        finish(f"What is {name}'s date of birth"),
+        finish(f"{name} was born on which date"),
     ]
 
 
-def died(name: str) -> list[str]:
+def died(name: str, when: str) -> list[str]:
+    if is_year(when):
+        return [
+            finish(f"When did {name} die"),
+            finish(f"In which year did {name} die"),
+            finish(f"{name} died in which year"),
+            finish(f"In what year did {name} die"),
+        ]
     return [
         finish(f"When did {name} die"),
-        finish(f"In which year did {name} die"),
-        finish(f"{name} died in which year"),
-        finish(f"In what year did {name} die"),
+        finish(f"On what date did {name} die"),
+        finish(f"What is {name}'s date of death"),
+        finish(f"{name} died on which date"),
     ]
 
 
