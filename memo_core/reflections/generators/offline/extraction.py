@@ -63,12 +63,45 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
             sentence = block.sentence(span.start_char, span.end_char)
             sentences.append(sentence)
             readings.append(read_sentence(span, sentence, discourse))
+    readings = _people_as_people(readings, discourse)
     records = []
     for line in doc_layout.fields:
         subject = _record_subject(line, short, title)
         if subject is not None:
             records.append((line, subject, _name_of(short[line.value], whole=True)))
     return Analysis(document, doc_layout, sentences, readings, records, discourse.unresolved)
+
+
+def _people_as_people(readings: list[Reading], discourse: Discourse) -> list[Reading]:
+    """Every mention of a name the document shows is a person's ("he" stood for it, or it is someone's
+    sister) labelled as one, so each question about it says "who" wherever it was first read."""
+    people = set(discourse.called_he_or_she)
+    for reading in readings:
+        for relation in reading.relations:
+            people.update(m.raw for m in (relation.owner, *relation.values) if m.label == PERSON)
+        people.update(s.subject.raw for s in reading.statements if s.subject.label == PERSON)
+    people -= discourse.not_people
+
+    def relabel(mention: Mention) -> Mention:
+        return replace(mention, label=PERSON) if mention.raw in people and mention.named else mention
+
+    out = []
+    for reading in readings:
+        statements = [
+            replace(
+                s,
+                subject=relabel(s.subject),
+                arguments=tuple(replace(a, value=relabel(a.value)) for a in s.arguments),
+            )
+            for s in reading.statements
+        ]
+        relations = [
+            replace(r, owner=relabel(r.owner), values=tuple(relabel(v) for v in r.values))
+            for r in reading.relations
+        ]
+        descriptions = [replace(d, subject=relabel(d.subject)) for d in reading.descriptions]
+        out.append(replace(reading, statements=statements, relations=relations, descriptions=descriptions))
+    return out
 
 
 def _name_of(parsed: object, whole: bool = False) -> Mention:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from lemminflect import getAllInflections, getInflection
+from lemminflect import getAllInflections, getInflection, getLemma
 
 from memo_core.reflections.generators.sentences import Sentence
 
@@ -29,6 +29,13 @@ _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
 _NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART"})
 # Adjectives that say two coordinated subjects stand in a relation to each other: "A and B are married".
 _RECIPROCAL = {"married": "to", "engaged": "to"}
+# Relations between people: whoever stands in them is a person, whatever label the small recogniser gave.
+KIN_NOUNS = frozenset({
+    "mother", "father", "parent", "sister", "brother", "sibling", "son", "daughter", "child", "wife",
+    "husband", "spouse", "partner", "cousin", "aunt", "uncle", "niece", "nephew", "grandmother",
+    "grandfather", "grandparent", "grandson", "granddaughter", "grandchild", "stepmother", "stepfather",
+    "widow", "widower", "fiancé", "fiancée", "twin",
+})  # fmt: skip
 # Verbs of liking: their object is a pastime when it is an activity ("likes falconry", "enjoys rowing").
 PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
 # Parts of a noun's subtree that say something further about it rather than name it.
@@ -175,6 +182,7 @@ class Discourse:
     subject: Mention | None = None  # the last named grammatical subject, whatever its label
     called_he_or_she: set[str] = field(default_factory=set)  # names a gendered pronoun stood for
     not_people: set[str] = field(default_factory=set)  # names described as a company, a building, a town
+    person_was_subject: bool = False  # ``person`` was last seen as a grammatical subject
     unresolved: Counter[str] = field(default_factory=Counter)
 
     def resolve(self, word: str) -> Mention | None:
@@ -203,10 +211,15 @@ class Discourse:
         return self.thing if self.thing is not None and self.thing.label == "ORG" else None
 
     def _person(self, title: Mention | None) -> Mention | None:
-        if self.person is not None:
+        if self.person is not None and (self.person_was_subject or not self._may_be_person(title)):
             return self.person
         if title is not None and title.is_person:
             return title
+        if title is not None and self._may_be_person(title) and self.person is not None:
+            # "The sister of Closara T. is Draketh T. ... She": the article's subject, not the sister
+            self.person = Mention(title.text, title.raw, PERSON, True, False, title.lemma)
+            self.person_was_subject = True
+            return self.person
         # The small pipeline labels some people's names as organisations: "he" says they are people.
         subject = self.subject
         person_like = subject is not None and subject.label not in PLACES and subject.raw not in self.not_people
@@ -217,6 +230,15 @@ class Discourse:
             self.person = Mention(guess.text, guess.raw, PERSON, True, False, guess.lemma)
             return self.person
         return None
+
+    def _may_be_person(self, title: Mention | None) -> bool:
+        return (
+            title is not None
+            and title.named
+            and not title.plural
+            and title.label not in PLACES | TIMES | AMOUNTS
+            and title.raw not in self.not_people
+        )
 
     def _thing(self, title: Mention | None) -> Mention | None:
         if self.thing is not None:
@@ -283,6 +305,7 @@ class Discourse:
         if mention.is_person and not mention.plural:
             if as_subject or self.person is None:
                 self.person = mention
+                self.person_was_subject = as_subject
         elif mention.plural:
             if as_subject:
                 self.group = mention
@@ -312,9 +335,10 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
         if token.i in quoted:
             continue
         if token.pos_ in ("VERB", "AUX") and (token.dep_ != "aux" and token.dep_ != "auxpass"):
-            relation = reader.relation(token) or reader.possession(token)
-            if relation is not None:
-                reading.relations.append(relation)
+            relations = reader.mutual(token)
+            relation = reader.relation(token) or reader.possession(token) or reader.parents(token)
+            if relations or relation is not None:
+                reading.relations.extend(relations or [relation])
             else:
                 reading.statements.extend(reader.statements(token))
         if token.dep_ == "appos":
@@ -336,6 +360,7 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     for statement in reading.statements:
         if statement.verb.copular:
             reading.descriptions.extend(reader.descriptions(statement))
+    reading.relations = [_between_people(r) for r in reading.relations]
     for described in reading.descriptions:
         if described.description.lemma in KIND_NOUNS:  # "X is a printing company": "he" is not X
             discourse.not_people.add(described.subject.raw)
@@ -507,7 +532,7 @@ class _Reader:
         if verb.lemma_.lower() in _REPORTING:
             self.discourse.saw(subject, as_subject=True)  # "X said it had found ...": "it" is X
             return
-        form = verb_form(verb, subject)
+        form = verb_form(_liking(verb), subject)
         if form is None:
             return
         adjective = _predicate_adjective(verb) if form.copular else None
@@ -526,7 +551,7 @@ class _Reader:
             work = self._workplace(subject, form, arguments)
             if work is not None:
                 yield work
-                arguments = [a for a in arguments if a.value is not work.arguments[0].value]
+                arguments = [a for a in arguments if a.value != work.arguments[0].value]
         self._as_descriptions(subject, arguments)
         if arguments:
             yield Statement(subject, form, tuple(arguments), self.sentence)
@@ -535,14 +560,21 @@ class _Reader:
         """ "X is a forester at Peildell Timber": X works at Peildell Timber."""
         job = next((a for a in arguments if a.role == "attribute" and not a.value.named and a.value.noun), None)
         place = next(
-            (a for a in arguments if a.role == "prep" and a.prep in ("at", "with") and a.value.label == "ORG"),
+            (
+                a
+                for a in arguments
+                if a.role == "prep"
+                and a.prep in ("at", "with")
+                and a.value.named
+                and a.value.label not in TIMES | AMOUNTS | {PERSON}
+            ),
             None,
         )
         if job is None or place is None or not subject.named:
             return None
         past = form.aux in ("was", "were")
         verb = Verb("work", "did" if past else "does", "work", "worked" if past else "works")
-        return Statement(subject, verb, (place,), self.sentence)
+        return Statement(subject, verb, (replace(place, prep="at"),), self.sentence)
 
     def _as_descriptions(self, subject: Mention, arguments: list[Argument]) -> None:
         """ "employs X as a pilot", "works at Y as a weaver": what X (or the subject) is."""
@@ -575,12 +607,14 @@ class _Reader:
         be = "is" if verb.lower_ in ("is", "are") else "was"
         form = Verb(f"be {adjective.lower_}", be, adjective.lower_, f"{be} {adjective.lower_}")
         prep = _RECIPROCAL[adjective.lower_]
+        pair = [_person(m) for m in pair]
         return [
             Statement(a, form, (Argument("prep", b, prep),), self.sentence) for a, b in (pair, pair[::-1])
         ]
 
     def subject(self, verb: Token) -> Mention | None:
-        for child in verb.children:
+        liking = _liking(verb)
+        for child in [*verb.children, *(liking.children if liking is not verb else ())]:
             if child.dep_ in _SUBJECTS:
                 if child.lower_ in _RELATIVE and verb.dep_ == "relcl":
                     head = verb.head
@@ -607,7 +641,7 @@ class _Reader:
         return None
 
     def arguments(self, verb: Token) -> Iterator[Argument]:
-        liked = self._liked(verb)
+        liked = self._liked(_liking(verb))
         if liked is not None:
             yield Argument("object", liked[0])
         for child in verb.children:
@@ -615,8 +649,8 @@ class _Reader:
             if child.lower_ in _RELATIVE or liked is not None and child.i in liked[1]:
                 continue
             if dep in ("dobj", "dative", "oprd", "attr", "acomp"):
-                if dep == "dobj" and child.pos_ == "NOUN":
-                    yield from self._attached_places(child)
+                if dep in ("dobj", "attr") and child.pos_ == "NOUN":
+                    yield from self._attached_places(child)  # "a forester with Brask Timber"
                 mention = self.mention(child, with_conjuncts=True)
                 role = {"dobj": "object", "dative": "dative", "oprd": "complement"}.get(dep, "attribute")
                 if role == "attribute" and verb.lemma_ != "be":
@@ -644,9 +678,9 @@ class _Reader:
         """ "likes falconry", "enjoys cycling in her spare time", "likes cross-country running": the few
         words after a verb of liking, up to a preposition, as one activity (the small parser often splits
         an unknown activity into modifiers and clauses)."""
-        if verb.lemma_ not in PASTIME_VERBS:
+        if verb.lemma_ not in PASTIME_VERBS and not set(getLemma(verb.lower_, upos="VERB")) & PASTIME_VERBS:
             return None
-        doc = verb.doc
+        doc = verb.doc  # may be the liking word itself, when the parser made it an auxiliary
         end = verb.i + 1
         while end < verb.sent.end and (doc[end].pos_ not in ("ADP", "PUNCT") or doc[end].text in "-\u2011"):
             end += 1
@@ -662,7 +696,7 @@ class _Reader:
         """ "studied agriculture at Brennach College": a named place the parser hung on the object, which
         says where the verb happened."""
         for prep in noun.children:
-            if prep.dep_ == "prep" and prep.lower_ in ("at", "in", "from"):
+            if prep.dep_ == "prep" and prep.lower_ in ("at", "in", "from", "with"):
                 names = [c for c in prep.children if c.dep_ == "pobj" and c.pos_ == "PROPN"]
                 if names and (mention := self.mention(names[0])) is not None:
                     yield Argument("prep", mention, prep.lower_)
@@ -702,6 +736,8 @@ class _Reader:
             return None
         noun = objects[0]
         names = [c for c in noun.children if c.dep_ in ("appos", "conj") and c.pos_ == "PROPN"]
+        for called in (c for c in noun.children if c.dep_ == "acl" and c.lemma_ in ("name", "call")):
+            names += [c for c in called.children if c.dep_ == "oprd" and c.pos_ == "PROPN"]  # "named X"
         owner = self.subject(verb)
         if not names or owner is None:
             return None
@@ -713,12 +749,40 @@ class _Reader:
             else None
         )
 
+    def mutual(self, verb: Token) -> list[Relation]:
+        """ "A and B are siblings": each is the other's sibling."""
+        if verb.lemma_ != "be":
+            return []
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        noun = next((c for c in verb.children if c.dep_ == "attr"), None)
+        if subject is None or noun is None or noun.pos_ != "NOUN" or noun.tag_ != "NNS":
+            return []
+        if any(c.dep_ in ("poss", "det", "prep", "nummod") for c in noun.children):
+            return []  # "are Sareth's brothers", "are the owners of", "are two brothers"
+        pair = self.conjuncts(subject)
+        if len(pair) != 2 or not all(m.named and m.label not in TIMES | AMOUNTS for m in pair):
+            return []
+        relation = _relation_noun(noun)
+        return [Relation(a, relation, (b,), self.sentence, a) for a, b in (pair, pair[::-1])]
+
+    def parents(self, verb: Token) -> Relation | None:
+        """ "X was born to A and B": A and B are X's parents."""
+        if verb.lemma_ != "bear":
+            return None
+        to = next((c for c in verb.children if c.dep_ == "prep" and c.lower_ == "to"), None)
+        names = [c for c in to.children if c.dep_ == "pobj" and c.pos_ == "PROPN"] if to is not None else []
+        child = self.subject(verb)
+        if not names or child is None or not child.named:
+            return None
+        values = tuple(self.conjuncts(names[0]))
+        return Relation(child, "parent", values, self.sentence, child) if values else None
+
     def relation(self, verb: Token) -> Relation | None:
         """ "The R of X is Y" / "X's R is Y" (the subject names the relation) or "Y is the R of X"."""
         if verb.lemma_ != "be":
             return self._gerund_relation(verb)
         subjects = [c for c in verb.children if c.dep_ == "nsubj"]
-        attributes = [c for c in verb.children if c.dep_ == "attr"]
+        attributes = [c for c in verb.children if c.dep_ == "attr" or c.dep_ == "acomp" and _is_name(c)]
         if not subjects or not attributes:
             return None
         subject, attribute = subjects[0], attributes[0]
@@ -727,6 +791,17 @@ class _Reader:
             return (
                 Relation(owner, _relation_noun(subject), tuple(values), self.sentence, owner)
                 if values
+                else None
+            )
+        if (
+            subject.pos_ == "NOUN"
+            and not any(c.dep_ in ("det", "poss") for c in subject.children)
+            and (owner := self._owner(attribute)) is not None
+        ):  # "Rowing is X's hobby"
+            value = self.mention(subject)
+            return (
+                Relation(owner, _relation_noun(attribute), (value,), self.sentence, owner)
+                if value is not None
                 else None
             )
         if (
@@ -834,6 +909,32 @@ def _is_name(token: Token) -> bool:
     if token.pos_ == "PROPN":
         return True
     return token.pos_ == "NOUN" and token.text[:1].isupper() and token.ent_type_ in _NAME_LABELS
+
+
+def _person(mention: Mention) -> Mention:
+    return mention if mention.label == PERSON else replace(mention, label=PERSON)
+
+
+def _between_people(relation: Relation) -> Relation:
+    """ "The mother of X is Y": X and Y are people."""
+    if relation.noun.split()[-1] not in KIN_NOUNS:
+        return relation
+    return replace(
+        relation,
+        owner=_person(relation.owner),
+        values=tuple(_person(v) for v in relation.values),
+        owners=tuple(_person(o) for o in relation.owners),
+        subject=_person(relation.subject) if relation.subject is not None else None,
+    )
+
+
+def _liking(verb: Token) -> Token:
+    """The verb of liking the small parser took for an auxiliary ("loves rowing" as "is rowing"), else
+    ``verb``."""
+    for child in verb.children:
+        if child.dep_ == "aux" and set(getLemma(child.lower_, upos="VERB")) & PASTIME_VERBS:
+            return child
+    return verb
 
 
 def _titled(tokens: list[Token]) -> bool:
@@ -953,7 +1054,8 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
     """How questions about ``verb`` are formed: the inversion auxiliary and what follows the subject."""
     auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.i < verb.i]
     particle = " ".join(c.lower_ for c in verb.children if c.dep_ == "prt")
-    lemma = verb.lemma_.lower() + (f" {particle}" if particle else "")
+    base = getLemma(verb.lower_, upos="VERB")[0] if verb.dep_ == "aux" else verb.lemma_.lower()  # "loves"
+    lemma = base + (f" {particle}" if particle else "")
     text = verb.lower_ + (f" {particle}" if particle else "")
     plural = subject.plural
     passive = any(c.dep_ == "auxpass" for c in auxes) or (
