@@ -29,6 +29,7 @@ from memo_core.reflections.generators.offline.statements import (
 )
 from memo_core.reflections.generators.sentences import FieldLine, Layout, Sentence, layout
 from memo_core.sources.scan import Document
+from memo_core.text import answer_form
 
 
 @dataclass
@@ -138,6 +139,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
     n = config.wordings
     facts: list[Fact] = []
     for reading in analysis.readings:
+        before = len(facts)
         for statement in reading.statements:
             for argument in statement.arguments:
                 if argument.role == "attribute" or not _answerable(argument.value):
@@ -209,6 +211,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             sentence = reading.sentence
             facts += _facts(wordings.born(person.text, birth), birth, "time", person, sentence, n)
             facts += _facts(wordings.died(person.text, death), death, "time", person, sentence, n)
+        facts += _unasked(reading, facts[before:])
     facts += _dateline_facts(analysis, n)
     for line, subject, value in analysis.records:
         sentence = _record_sentence(line)
@@ -337,6 +340,27 @@ def _facts(
         )
         for k, question in enumerate(train)
     ]
+
+
+def _unasked(reading: Reading, asked: list[Fact]) -> list[Fact]:
+    """The sentence's names, numbers and dates no fact above asks for, each asked in place."""
+    answers = [answer_form(f.answer) for f in asked]
+    facts = []
+    for cloze in reading.clozes:
+        value = answer_form(cloze.answer)
+        if not value or any(value in a or a in value for a in answers if a):
+            continue
+        slot = (
+            "time"
+            if cloze.label in ("DATE", "TIME")
+            else "place"
+            if cloze.label in ("GPE", "LOC", "FAC")
+            else "quantity"
+            if cloze.label in ("MONEY", "QUANTITY", "CARDINAL", "PERCENT")
+            else "object"
+        )
+        facts += _facts([cloze.question], cloze.answer, slot, cloze.subject, reading.sentence, 1)
+    return facts
 
 
 def _answerable(value: Mention) -> bool:

@@ -41,6 +41,7 @@ PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
 # Parts of a noun's subtree that say something further about it rather than name it.
 _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
 _RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
+_DEFINITE = frozenset({"the", "this", "that", "these", "those", "each", "every"})
 _PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
 _THING_PRONOUNS = frozenset({"it", "its", "itself"})
 _GROUP_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
@@ -115,6 +116,7 @@ class Mention:
     lemma: str = ""  # the head noun's lemma ("chair", "sister")
     noun: bool = True  # headed by a noun (not "married", "tall")
     determined: bool = False  # opens with an article or possessive ("the painter", "its site")
+    definite: bool = False  # one thing the text has in view: "the sensor", "its cups", "each kit"
 
     @property
     def is_person(self) -> bool:
@@ -313,6 +315,18 @@ class Discourse:
             self.thing = mention  # "it" is the thing last talked about, not the last one named
 
 
+@dataclass(frozen=True)
+class Cloze:
+    """A sentence asked in place about one of its names, numbers or dates, pronouns resolved: "During the
+    storm Beacon One measured waves how many metres high?". The fallback that asks every stated value at
+    least once where the parse yields no statement for it."""
+
+    question: str
+    answer: str
+    label: str
+    subject: Mention
+
+
 @dataclass
 class Reading:
     """Everything the rules read in one sentence."""
@@ -324,6 +338,7 @@ class Reading:
     life_spans: list[tuple[Mention, str, str]] = field(default_factory=list)
     measures: list[tuple[Mention, str, str]] = field(default_factory=list)  # (X, "tall", "18 metres")
     subjects: list[Mention] = field(default_factory=list)
+    clozes: list[Cloze] = field(default_factory=list)
 
 
 def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Reading:
@@ -364,6 +379,7 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     for described in reading.descriptions:
         if described.description.lemma in KIND_NOUNS:  # "X is a printing company": "he" is not X
             discourse.not_people.add(described.subject.raw)
+    reading.clozes = list(reader.clozes(quoted))
     subjects = [s.subject for s in reading.statements if s.subject.named]
     subjects += [r.subject for r in reading.relations if r.subject is not None and r.subject.named]
     for subject in subjects[:1]:
@@ -468,8 +484,9 @@ class _Reader:
         # A name is one entity even when its last word is plural ("Calder Minerals", "Quenlow Instruments").
         plural = conjoined or token.tag_ == "NNS"
         determined = any(c.dep_ in ("det", "poss") for c in token.children)
+        definite = any(c.dep_ == "poss" or c.lower_ in _DEFINITE for c in token.children if c.i < token.i)
         noun = token.pos_ in ("NOUN", "PROPN", "NUM", "PRON")
-        mention = Mention(text, raw, label, named, plural, token.lemma_.lower(), noun, determined)
+        mention = Mention(text, raw, label, named, plural, token.lemma_.lower(), noun, determined, definite)
         if named and _is_name(token) and not conjoined:
             if _titled(tokens):  # "Professor Voss": the Samira Voss named before
                 surname = replace(mention, text=tokens[-1].text, raw=tokens[-1].text)
@@ -514,6 +531,44 @@ class _Reader:
                 out.append(mention)
         return out
 
+    # In-place questions ------------------------------------------------------------------------------
+
+    def clozes(self, quoted: set[int]) -> Iterator[Cloze]:
+        span, doc = self.span, self.span.doc
+        if len(span) > _CLOZE_MAX_TOKENS:
+            return
+        spoken: dict[int, str] = {}  # pronouns, as the names they stand for
+        for token in span:
+            if token.pos_ == "PRON" and token.lower_ in _PERSON_PRONOUNS | _THING_PRONOUNS | _GROUP_PRONOUNS:
+                resolved = self.mention(token)
+                if resolved is None:
+                    return  # never ask about "she"
+                possessive = token.tag_ == "PRP$" or token.dep_ == "poss"
+                spoken[token.i] = f"{resolved.text}'s" if possessive else resolved.text
+        subject = self.subjects[0] if self.subjects else self.discourse.title
+        if subject is None:
+            return
+        asked: set[int] = set()
+        for entity in span.ents:
+            if entity.label_ not in _CLOZE_LABELS or entity.start in asked or entity.start in quoted:
+                continue
+            start, end = _answer_span(entity)
+            asked.update(range(start, end))
+            answer = doc[start:end].text
+            wh, start = _wh_phrase(entity, start, end)
+            if wh is None:
+                continue
+            words = []
+            for token in span:
+                if token.i == start:
+                    words.append(wh + doc[end - 1].whitespace_)
+                elif not start <= token.i < end:
+                    words.append(spoken.get(token.i, token.text) + token.whitespace_)
+            question = "".join(words).strip().rstrip(".!;:,")
+            if question and question[0].islower() and start == span.start:
+                question = question[0].upper() + question[1:]
+            yield Cloze(question.rstrip() + "?", answer, entity.label_, subject)
+
     # Clauses ----------------------------------------------------------------------------------------
 
     def statements(self, verb: Token) -> Iterator[Statement]:
@@ -525,8 +580,10 @@ class _Reader:
             yield from pair
             return
         subject = self.subject(verb)
-        if subject is None or subject.label in TIMES | AMOUNTS or not (subject.named or _specific(subject)):
+        if subject is None or subject.label in TIMES | AMOUNTS:
             return
+        if not (subject.named or _specific(subject) or subject.definite and subject.noun):
+            return  # "a man said", "some say"; "the sensor weighs 2.4 kilograms" stays
         if subject.named:
             self.subjects.append(subject)
         if verb.lemma_.lower() in _REPORTING:
@@ -723,7 +780,7 @@ class _Reader:
             c for c in adjectives[0].children if c.dep_ == "npadvmod" and any(n.like_num for n in c.subtree)
         ]
         subject = self.mention(subjects[0])
-        if not amounts or subject is None or not (subject.named or _specific(subject)):
+        if not amounts or subject is None or not (subject.named or _specific(subject) or subject.definite):
             return None
         return subject, adjectives[0].lower_, _text(list(amounts[0].subtree))
 
@@ -926,6 +983,69 @@ def _between_people(relation: Relation) -> Relation:
         owners=tuple(_person(o) for o in relation.owners),
         subject=_person(relation.subject) if relation.subject is not None else None,
     )
+
+
+_CLOZE_MAX_TOKENS = 45
+_CLOZE_LABELS = frozenset({
+    "PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "DATE", "TIME",
+    "MONEY", "QUANTITY", "CARDINAL", "PERCENT",
+})  # fmt: skip
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "from", "to", "into", "across", "over"})
+
+
+def _answer_span(entity: Span) -> tuple[int, int]:
+    """Where the answer lies: the entity, with its article, or the whole list it heads ("in Merrick,
+    Tarrow and Brack")."""
+    doc = entity.doc
+    start, end = entity.start, entity.end
+    items = [entity.root, *entity.root.conjuncts]
+    if len(items) > 1 and all(t.ent_type_ and t.ent_type_ not in TIMES | AMOUNTS for t in items):
+        start = min(t.left_edge.i for t in items)
+        end = max(max(t.i for t in items) + 1, end)
+        while end < len(doc) and doc[end].ent_iob_ == "I":
+            end += 1
+    if start > 0 and doc[start - 1].lower_ == "the" and entity.label_ not in TIMES | AMOUNTS:
+        start -= 1
+    if entity.label_ in AMOUNTS and end + 1 < len(doc) and doc[end].lower_ == "per":
+        end += 2  # "75 metres per second"
+    return start, end
+
+
+def _wh_phrase(entity: Span, start: int, end: int) -> tuple[str | None, int]:
+    """The question words that stand in for ``entity`` (and where they begin: a preposition before a
+    place or time stays), None when nothing fits."""
+    doc, label = entity.doc, entity.label_
+    before = doc[start - 1] if start > entity.sent.start else None
+    after = doc[entity.end] if entity.end < len(doc) else None
+    if label == PERSON:
+        return ("whom" if before is not None and before.pos_ == "ADP" else "who"), start
+    if label in PLACES:
+        return "which place", start
+    if label in ("ORG", "NORP"):
+        return "which organisation" if label == "ORG" else "what", start
+    if label in TIMES:
+        if not any(t.like_num for t in entity):
+            return None, start  # "Monday", "last year": relative, asked by the statement if at all
+        text = entity.text
+        unit = "year" if _YEAR.fullmatch(text) else "date" if re.match(r"\d", text) else "month"
+        if label == "TIME":
+            unit = "time"
+        return f"which {unit}", start
+    if label == "MONEY":
+        return "how much", start
+    if label == "PERCENT":
+        return "what percentage", start
+    if label in ("CARDINAL", "QUANTITY"):
+        first = entity[0]
+        units = doc[entity.start + 1 : end].text if label == "QUANTITY" else ""
+        if not first.like_num:
+            return None, start
+        if units:
+            return f"how many {units}", start
+        if after is not None and after.pos_ == "NOUN" and after.tag_ == "NNS":
+            return "how many", start  # "340 people" -> "how many people"
+        return "what number", start
+    return "what", start
 
 
 def _liking(verb: Token) -> Token:
