@@ -185,6 +185,8 @@ class Discourse:
     called_he_or_she: set[str] = field(default_factory=set)  # names a gendered pronoun stood for
     not_people: set[str] = field(default_factory=set)  # names described as a company, a building, a town
     person_was_subject: bool = False  # ``person`` was last seen as a grammatical subject
+    thing_was_subject: bool = False
+    kin: set[str] = field(default_factory=set)  # names in relations between people
     unresolved: Counter[str] = field(default_factory=Counter)
 
     def resolve(self, word: str) -> Mention | None:
@@ -242,11 +244,18 @@ class Discourse:
             and title.raw not in self.not_people
         )
 
+    def _a_person(self, mention: Mention) -> bool:
+        return mention.raw in self.called_he_or_she or mention.raw in self.kin
+
     def _thing(self, title: Mention | None) -> Mention | None:
+        if self.thing is not None and self._a_person(self.thing):
+            self.thing = None  # "she" has since stood for it
+        if self.thing is not None and self.thing_was_subject:
+            return self.thing
+        if self._topic_thing(title):  # an article's "it" is what it is about, whatever its label
+            return title
         if self.thing is not None:
             return self.thing
-        if title is not None and not title.is_person:
-            return title
         # "it" says the last subject is a thing, whatever label the small pipeline gave its name
         subject = self.subject
         if subject is not None and subject.raw not in self.called_he_or_she and not subject.plural:
@@ -266,19 +275,31 @@ class Discourse:
 
     def resolve_noun(self, lemma: str) -> Mention | None:
         """ "the council" -> "Harlow Bay Council"; "the company" -> the last organisation named."""
-        for mention in reversed(self.names):
-            if mention.raw.split()[-1].lower() == lemma:
+        for mention in reversed(self.names):  # "the company" after "the Cask Manufacturing Company in Ebbrook"
+            if mention.named and lemma in mention.raw.lower().split()[1:]:
                 return mention
         label = KIND_NOUNS.get(lemma)
         if label is None:
             return None
-        if self.thing is not None and self.thing.label == label:
+        if self.thing is not None and self.thing_was_subject and not self._a_person(self.thing):
             return self.thing  # "the firm" is the company the item is about
+        if self._topic_thing(self.title):
+            return self.title
         for mention in reversed(self.names):
             if mention.label == label:
                 return mention
-        title = self.title
-        return title if title is not None and title.named and not title.is_person else None
+        return None
+
+    def _topic_thing(self, title: Mention | None) -> bool:
+        """The title names a thing: named, and no "he" or "she" stood for it, nor is it anyone's relative
+        (the small recogniser labels many companies as people, so its label does not decide)."""
+        return (
+            title is not None
+            and title.named
+            and not title.plural
+            and title.raw not in self.called_he_or_she
+            and title.raw not in self.kin
+        )
 
     def canonical(self, mention: Mention) -> Mention:
         """A shorter reference to a name seen before, as that name: "Van der Holt" -> "Anna van der Holt",
@@ -300,8 +321,9 @@ class Discourse:
     def saw(self, mention: Mention, as_subject: bool) -> None:
         if not mention.named:
             return
-        if mention not in self.names:
-            self.names.append(mention)
+        if mention in self.names:  # the most recently named last
+            self.names.remove(mention)
+        self.names.append(mention)
         if as_subject and mention.label not in TIMES | AMOUNTS:
             self.subject = mention
         if mention.is_person and not mention.plural:
@@ -313,6 +335,7 @@ class Discourse:
                 self.group = mention
         elif mention.label not in TIMES | AMOUNTS and (as_subject or self.thing is None):
             self.thing = mention  # "it" is the thing last talked about, not the last one named
+            self.thing_was_subject = as_subject
 
 
 @dataclass(frozen=True)
@@ -376,6 +399,9 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
         if statement.verb.copular:
             reading.descriptions.extend(reader.descriptions(statement))
     reading.relations = [_between_people(r) for r in reading.relations]
+    for relation in reading.relations:
+        if relation.noun.split()[-1] in KIN_NOUNS:
+            discourse.kin.update(m.raw for m in (relation.owner, *relation.values))
     for described in reading.descriptions:
         if described.description.lemma in KIND_NOUNS:  # "X is a printing company": "he" is not X
             discourse.not_people.add(described.subject.raw)
@@ -545,6 +571,11 @@ class _Reader:
                     return  # never ask about "she"
                 possessive = token.tag_ == "PRP$" or token.dep_ == "poss"
                 spoken[token.i] = f"{resolved.text}'s" if possessive else resolved.text
+            elif token.pos_ == "NOUN" and token.i > span.start and doc[token.i - 1].lower_ == "the":
+                resolved = self.mention(token)  # "the company" -> "Calder Minerals"
+                if resolved is not None and resolved.named and resolved.raw.lower() != token.lower_:
+                    spoken[token.i - 1] = ""
+                    spoken[token.i] = resolved.text
         subject = self.subjects[0] if self.subjects else self.discourse.title
         if subject is None:
             return
@@ -563,7 +594,8 @@ class _Reader:
                 if token.i == start:
                     words.append(wh + doc[end - 1].whitespace_)
                 elif not start <= token.i < end:
-                    words.append(spoken.get(token.i, token.text) + token.whitespace_)
+                    said = spoken.get(token.i, token.text)
+                    words.append(said + token.whitespace_ if said else "")
             question = "".join(words).strip().rstrip(".!;:,")
             if question and question[0].islower() and start == span.start:
                 question = question[0].upper() + question[1:]
@@ -1006,6 +1038,8 @@ def _answer_span(entity: Span) -> tuple[int, int]:
             end += 1
     if start > 0 and doc[start - 1].lower_ == "the" and entity.label_ not in TIMES | AMOUNTS:
         start -= 1
+    if entity.label_ == "CARDINAL" and end < len(doc) and doc[end].tag_ == "NNS" and doc[end - 1].head.i == end:
+        end += 1  # "2,100 euros", "340 people": the number and what it counts
     if entity.label_ in AMOUNTS and end + 1 < len(doc) and doc[end].lower_ == "per":
         end += 2  # "75 metres per second"
     return start, end
@@ -1016,7 +1050,6 @@ def _wh_phrase(entity: Span, start: int, end: int) -> tuple[str | None, int]:
     place or time stays), None when nothing fits."""
     doc, label = entity.doc, entity.label_
     before = doc[start - 1] if start > entity.sent.start else None
-    after = doc[entity.end] if entity.end < len(doc) else None
     if label == PERSON:
         return ("whom" if before is not None and before.pos_ == "ADP" else "who"), start
     if label in PLACES:
@@ -1037,14 +1070,10 @@ def _wh_phrase(entity: Span, start: int, end: int) -> tuple[str | None, int]:
         return "what percentage", start
     if label in ("CARDINAL", "QUANTITY"):
         first = entity[0]
-        units = doc[entity.start + 1 : end].text if label == "QUANTITY" else ""
+        units = doc[entity.start + 1 : end].text
         if not first.like_num:
             return None, start
-        if units:
-            return f"how many {units}", start
-        if after is not None and after.pos_ == "NOUN" and after.tag_ == "NNS":
-            return "how many", start  # "340 people" -> "how many people"
-        return "what number", start
+        return (f"how many {units}" if units else "what number"), start
     return "what", start
 
 
@@ -1125,8 +1154,11 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
         dep = child.dep_
         if dep in ("cc", "conj"):  # "portraits, landscapes and murals"; "Hale, Dunmore and Price"
             return with_conjuncts or parent.i != token.i
-        if dep == "prep":
-            return child.lower_ == "of" or parent.pos_ == "PROPN" or bool(parent.ent_type_)
+        if dep == "prep":  # "University of Ebbling", "The Fox in Winter"; not "the Company in Ebbrook"
+            if child.lower_ == "of" or child.ent_iob_ == "I":
+                return True
+            places = [c for c in child.children if c.dep_ == "pobj" and c.ent_type_ in PLACES]
+            return (parent.pos_ == "PROPN" or bool(parent.ent_type_)) and not places
         if dep == "punct":
             return child.text in ("-", "\u2011", "'", ".")
         return dep not in _NOT_NAMING and dep != "case"
