@@ -144,6 +144,8 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             for argument in statement.arguments:
                 if argument.role == "attribute" or not _answerable(argument.value):
                     continue
+                if argument.role == "complement" and not (argument.value.noun or argument.value.named):
+                    continue  # "would stay open": a state, not a fact to ask for
                 asked = wordings.forward(statement, argument)
                 liked = argument.role == "object" and statement.verb.lemma in PASTIME_VERBS
                 fond = statement.verb.lemma == "be fond" and argument.prep == "of"

@@ -281,7 +281,12 @@ class Discourse:
         label = KIND_NOUNS.get(lemma)
         if label is None:
             return None
-        if self.thing is not None and self.thing_was_subject and not self._a_person(self.thing):
+        if (
+            self.thing is not None
+            and self.thing_was_subject
+            and not self._a_person(self.thing)
+            and (label != "GPE" or self.thing.label in PLACES)  # "the town" is no company
+        ):
             return self.thing  # "the firm" is the company the item is about
         if self._topic_thing(self.title):
             return self.title
@@ -571,7 +576,12 @@ class _Reader:
                     return  # never ask about "she"
                 possessive = token.tag_ == "PRP$" or token.dep_ == "poss"
                 spoken[token.i] = f"{resolved.text}'s" if possessive else resolved.text
-            elif token.pos_ == "NOUN" and token.i > span.start and doc[token.i - 1].lower_ == "the":
+            elif (
+                token.tag_ == "NN"
+                and token.i > span.start
+                and doc[token.i - 1].lower_ == "the"
+                and len(_phrase(token, False)) == 2
+            ):
                 resolved = self.mention(token)  # "the company" -> "Calder Minerals"
                 if resolved is not None and resolved.named and resolved.raw.lower() != token.lower_:
                     spoken[token.i - 1] = ""
@@ -585,8 +595,9 @@ class _Reader:
                 continue
             start, end = _answer_span(entity)
             asked.update(range(start, end))
-            answer = doc[start:end].text
-            wh, start = _wh_phrase(entity, start, end)
+            possessor = doc[end - 1].tag_ == "POS"  # "are Golia Gosow's brothers": "are whose brothers"
+            answer = doc[start : end - 1 if possessor else end].text
+            wh, start = ("whose", start) if possessor else _wh_phrase(entity, start, end)
             if wh is None:
                 continue
             words = []
@@ -906,10 +917,11 @@ class _Reader:
             attribute = related or attribute
         if subject.pos_ in ("PROPN", "PRON") and (owner := self._owner(attribute)) is not None:
             named = self.mention(subject, with_conjuncts=True)
-            if named is None:
+            values = tuple(self.conjuncts(subject))  # "A, B and C are X's brothers": each of them
+            if named is None or not values:
                 return None
             owners = tuple(self._owners(attribute))
-            return Relation(owner, _relation_noun(attribute), (named,), self.sentence, named, owners)
+            return Relation(owner, _relation_noun(attribute), values, self.sentence, named, owners)
         return None
 
     def _gerund_relation(self, verb: Token) -> Relation | None:
@@ -937,7 +949,10 @@ class _Reader:
             return None
         for child in noun.children:
             if child.dep_ == "poss":  # "Calder's chief executive", not "a children's author"
-                return self.mention(child) if child.pos_ == "PRON" or _is_name(child) else None
+                if child.pos_ == "PRON" or _is_name(child):
+                    return self.mention(child)
+                owner = self.mention(child) if child.pos_ == "NOUN" else None
+                return owner if owner is not None and owner.named else None  # "the firm's director"
             if child.dep_ == "prep" and child.lower_ == "of":
                 objects = [c for c in child.children if c.dep_ == "pobj"]
                 if objects and (objects[0].pos_ == "PROPN" or objects[0].pos_ == "PRON"):
@@ -1029,9 +1044,15 @@ def _answer_span(entity: Span) -> tuple[int, int]:
     """Where the answer lies: the entity, with its article, or the whole list it heads ("in Merrick,
     Tarrow and Brack")."""
     doc = entity.doc
-    start, end = entity.start, entity.end
+    start, end = min(entity.start, entity.root.left_edge.i), entity.end  # "Chief executive X", "Y's Z"
+    if entity.root.dep_ == "appos" and entity.root.head.dep_ in _SUBJECTS and not entity.root.conjuncts:
+        head = entity.root.head  # "The minister, Owen Carrick, cut": asked as "Who cut"
+        start, end = head.left_edge.i, entity.end
+        if end < len(doc) and doc[end].text == ",":
+            end += 1
+        return start, end
     items = [entity.root, *entity.root.conjuncts]
-    if len(items) > 1 and all(t.ent_type_ and t.ent_type_ not in TIMES | AMOUNTS for t in items):
+    if len(items) > 1 and all(_is_name(t) and t.ent_type_ not in TIMES | AMOUNTS for t in items):
         start = min(t.left_edge.i for t in items)
         end = max(max(t.i for t in items) + 1, end)
         while end < len(doc) and doc[end].ent_iob_ == "I":
@@ -1159,8 +1180,9 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
                 return True
             places = [c for c in child.children if c.dep_ == "pobj" and c.ent_type_ in PLACES]
             return (parent.pos_ == "PROPN" or bool(parent.ent_type_)) and not places
-        if dep == "punct":
-            return child.text in ("-", "\u2011", "'", ".")
+        if dep == "punct":  # "Hale, Dunmore and Price" holds its commas when read as one list
+            listed = child.text == "," and with_conjuncts and any(c.dep_ == "conj" for c in parent.children)
+            return listed or child.text in ("-", "\u2011", "'", ".")
         return dep not in _NOT_NAMING and dep != "case"
 
     def visit(t: Token) -> None:
