@@ -150,9 +150,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                 liked = argument.role == "object" and statement.verb.lemma in PASTIME_VERBS
                 fond = statement.verb.lemma == "be fond" and argument.prep == "of"
                 if (
-                    (liked or fond)
-                    and not argument.value.named
-                    and not argument.value.determined
+                    (liked or fond) and not argument.value.named and not argument.value.determined
                 ):  # "likes fencing", "is fond of chess"; not "loves Mara Vell" or "likes the plan"
                     asked = [*wordings.pastime(statement.subject.text), *asked]
                 slot = (

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from memo_core.reflections.config import GeneratorConfig
 from memo_core.reflections.generators.facts import Fact, facts_to_reflections, in_document
-from memo_core.reflections.generators.offline.extraction import analyse, direct, inferred
+from memo_core.reflections.generators.offline.extraction import Analysis, analyse, direct, inferred
 from memo_core.reflections.generators.offline.steps import (
     VerificationReport,
     consolidate,
@@ -22,7 +22,8 @@ from memo_core.reflections.records import Reflection, dedupe
 from memo_core.sources.scan import Document
 
 # Bump when the rules change, so cached reflections made by older rules are not reused.
-RULES_VERSION = "4"
+RULES_VERSION = "5"
+_REMEMBERED = 4096  # documents whose extracted facts are kept for the cross-document step
 
 
 class OfflineGenerator:
@@ -34,6 +35,8 @@ class OfflineGenerator:
     def __init__(self, config: GeneratorConfig | None = None) -> None:
         self.config = config or GeneratorConfig()
         self.report = VerificationReport()  # accumulated over every call, for run reports
+        # Each document's extracted facts by its text, so step 5 does not parse again what step 1 read.
+        self._extracted: dict[str, list[Fact]] = {}
 
     def settings_hash(self) -> str:
         # Only what changes the rules' output: LLM backend settings must not invalidate offline caches.
@@ -48,14 +51,24 @@ class OfflineGenerator:
 
     def facts(self, document: Document) -> list[Fact]:
         """Steps 1-4 for one document: extraction, consolidation, verification, entity surfacing."""
-        rules = self.config.offline
-        analysis = analyse(document, rules)
+        analysis = analyse(document, self.config.offline)
         self.report.count_unresolved(analysis.unresolved)
-        extracted = self._verified(
-            in_document(direct(analysis, rules) + inferred(analysis, rules), document.id)
-        )
+        extracted = self._verified(self._extract(document, analysis))
         derived = self._verified(consolidate(extracted) + surface_entities(extracted))
         return extracted + derived
+
+    def _extract(self, document: Document, analysis: Analysis | None = None) -> list[Fact]:
+        """Step 1 on ``document``, read once per text."""
+        key = f"{document.id}:{document.content_hash}"
+        found = self._extracted.get(key)
+        if found is None:
+            rules = self.config.offline
+            analysis = analysis or analyse(document, rules)
+            found = in_document(direct(analysis, rules) + inferred(analysis, rules), document.id)
+            if len(self._extracted) >= _REMEMBERED:
+                self._extracted.pop(next(iter(self._extracted)))
+            self._extracted[key] = found
+        return list(found)
 
     def reflect_document(self, document: Document, corpus_version: int) -> list[Reflection]:
         """Reflections that depend on this document alone (so they can be cached by its content)."""
@@ -65,11 +78,7 @@ class OfflineGenerator:
         """Step 5 only: cross-document reflections over ``documents`` (per-document ones come from
         ``reflect_document``, which can be cached; these depend on the whole set and cannot)."""
         rules = self.config.offline
-        per_document = {}
-        for document in documents:
-            analysis = analyse(document, rules)
-            facts = in_document(direct(analysis, rules) + inferred(analysis, rules), document.id)
-            per_document[document.id] = verify(facts)[0]
+        per_document = {document.id: verify(self._extract(document))[0] for document in documents}
         chained = traverse(per_document, rules.traversal_depth, rules.traversal_budget)
         crossed = self._verified(cross_document(per_document) + chained)
         return dedupe(self._reflections(crossed, corpus_version))

@@ -99,9 +99,7 @@ KIND_NOUNS = {
 _REPORTING = frozenset({"say", "tell", "add", "state", "explain", "note", "claim", "ask", "reply"})
 _YEAR = re.compile(r"\d{3,4}")
 _DAY = r"(?:(?:\d{1,2} )?[A-Z][a-z]+ |[A-Z][a-z]+ \d{1,2}, )?"  # "14 April ", "April 14, ", "June "
-_LIFE_SPAN = re.compile(
-    rf"\((?:c\. ?)?({_DAY}\d{{3,4}})\s*[-\u2013\u2014]\s*(?:c\. ?)?({_DAY}\d{{3,4}})\)"
-)
+_LIFE_SPAN = re.compile(rf"\((?:c\. ?)?({_DAY}\d{{3,4}})\s*[-\u2013\u2014]\s*(?:c\. ?)?({_DAY}\d{{3,4}})\)")
 
 
 @dataclass(frozen=True)
@@ -226,7 +224,9 @@ class Discourse:
             return self.person
         # The small pipeline labels some people's names as organisations: "he" says they are people.
         subject = self.subject
-        person_like = subject is not None and subject.label not in PLACES and subject.raw not in self.not_people
+        person_like = (
+            subject is not None and subject.label not in PLACES and subject.raw not in self.not_people
+        )
         guess = subject if person_like else title
         if guess is not None and guess.raw in self.not_people:
             return None
@@ -275,7 +275,8 @@ class Discourse:
 
     def resolve_noun(self, lemma: str) -> Mention | None:
         """ "the council" -> "Harlow Bay Council"; "the company" -> the last organisation named."""
-        for mention in reversed(self.names):  # "the company" after "the Cask Manufacturing Company in Ebbrook"
+        # "the company" after "the Cask Manufacturing Company"
+        for mention in reversed(self.names):
             if mention.named and lemma in mention.raw.lower().split()[1:]:
                 return mention
         label = KIND_NOUNS.get(lemma)
@@ -484,7 +485,9 @@ class _Reader:
             words = [t for t in _phrase(token, False) if t.i <= token.i]
             text = _text(words)
             text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
-            self.found.append(Description(named, Mention(text, text, "", lemma=token.lemma_.lower()), self.sentence))
+            self.found.append(
+                Description(named, Mention(text, text, "", lemma=token.lemma_.lower()), self.sentence)
+            )
             return named
         tokens = _phrase(token, with_conjuncts)
         if _is_name(token):
@@ -658,7 +661,9 @@ class _Reader:
 
     def _workplace(self, subject: Mention, form: Verb, arguments: list[Argument]) -> Statement | None:
         """ "X is a forester at Peildell Timber": X works at Peildell Timber."""
-        job = next((a for a in arguments if a.role == "attribute" and not a.value.named and a.value.noun), None)
+        job = next(
+            (a for a in arguments if a.role == "attribute" and not a.value.named and a.value.noun), None
+        )
         place = next(
             (
                 a
@@ -1059,7 +1064,12 @@ def _answer_span(entity: Span) -> tuple[int, int]:
             end += 1
     if start > 0 and doc[start - 1].lower_ == "the" and entity.label_ not in TIMES | AMOUNTS:
         start -= 1
-    if entity.label_ == "CARDINAL" and end < len(doc) and doc[end].tag_ == "NNS" and doc[end - 1].head.i == end:
+    if (
+        entity.label_ == "CARDINAL"
+        and end < len(doc)
+        and doc[end].tag_ == "NNS"
+        and doc[end - 1].head.i == end
+    ):
         end += 1  # "2,100 euros", "340 people": the number and what it counts
     if entity.label_ in AMOUNTS and end + 1 < len(doc) and doc[end].lower_ == "per":
         end += 2  # "75 metres per second"
