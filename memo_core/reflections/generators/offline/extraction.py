@@ -197,8 +197,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             be = "was" if _past(described.sentence.text, described) else "is"
             kind = KIND_NOUNS.get(described.description.lemma)  # "a printing company" is no person
             subject = replace(described.subject, label=kind) if kind else described.subject
-            definite = described.description.raw.lower().startswith("the ")
-            asked = wordings.description(subject, be, definite)
+            asked = wordings.description(subject, be, described.description.definite)
             facts += _facts(
                 asked, described.description.raw, "kind", described.subject, described.sentence, n
             )

@@ -397,13 +397,16 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     for match in _LIFE_SPAN.finditer(span.text):
         before = span.char_span(0, match.start(), alignment_mode="contract")
         person = reader.mention(_name_head(before[-1])) if before is not None and len(before) else None
-        if person is not None and person.named and person.label in (PERSON, ""):  # not "the war (1939-1945)"
-            reading.life_spans.append((person, match.group(1), match.group(2)))
+        if (
+            person is not None and person.named and person.label not in PLACES | TIMES | AMOUNTS | {"EVENT"}
+        ):  # a life span says its name is a person's; not "the war (1939-1945)"
+            reading.life_spans.append((_person(person), match.group(1), match.group(2)))
     reading.descriptions.extend(d for d in dict.fromkeys(reader.found) if d not in reading.descriptions)
     reading.subjects = reader.subjects
     for statement in reading.statements:
         if statement.verb.copular:
             reading.descriptions.extend(reader.descriptions(statement))
+    reading.descriptions = _one_per_subject(reading.descriptions)
     reading.relations = [_between_people(r) for r in reading.relations]
     for relation in reading.relations:
         if relation.noun.split()[-1] in KIN_NOUNS:
@@ -417,6 +420,19 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     for subject in subjects[:1]:
         discourse.saw(subject, as_subject=True)
     return reading
+
+
+def _parenthesised(span: Span) -> set[int]:
+    """Token positions inside parentheses, the parentheses included."""
+    depth, out = 0, set()
+    for token in span:
+        if token.text == "(":
+            depth += 1
+        if depth:
+            out.add(token.i)
+        if token.text == ")" and depth:
+            depth -= 1
+    return out
 
 
 def _quoted(span: Span) -> set[int]:
@@ -593,8 +609,9 @@ class _Reader:
         if subject is None:
             return
         asked: set[int] = set()
+        aside = _parenthesised(span)
         for entity in span.ents:
-            if entity.label_ not in _CLOZE_LABELS or entity.start in asked or entity.start in quoted:
+            if entity.label_ not in _CLOZE_LABELS or entity.start in asked | quoted | aside:
                 continue
             start, end = _answer_span(entity)
             asked.update(range(start, end))
@@ -607,6 +624,9 @@ class _Reader:
             for token in span:
                 if token.i == start:
                     words.append(wh + doc[end - 1].whitespace_)
+                elif token.i in aside:
+                    if words and token.text == ")":
+                        words[-1] = words[-1].rstrip() + token.whitespace_
                 elif not start <= token.i < end:
                     said = spoken.get(token.i, token.text)
                     words.append(said + token.whitespace_ if said else "")
@@ -926,6 +946,9 @@ class _Reader:
             if named is None or not values:
                 return None
             owners = tuple(self._owners(attribute))
+            post = self.mention(attribute)
+            if post is not None and post.definite and len(values) == 1:  # "X is the director of Y"
+                self.found.append(Description(values[0], post, self.sentence))
             return Relation(owner, _relation_noun(attribute), values, self.sentence, named, owners)
         return None
 
@@ -996,7 +1019,7 @@ class _Reader:
         if owner is not None:
             reading.relations.append(Relation(owner, _relation_noun(appos), (subject,), self.sentence))
         description = self.mention(appos)
-        if description is not None and not description.named and owner is None:
+        if description is not None and not description.named:  # "X, the chair of Y,": X's post too
             reading.descriptions.append(Description(subject, description, self.sentence))
 
 
@@ -1018,6 +1041,13 @@ def _is_name(token: Token) -> bool:
     if token.pos_ == "PROPN":
         return True
     return token.pos_ == "NOUN" and token.text[:1].isupper() and token.ent_type_ in _NAME_LABELS
+
+
+def _one_per_subject(descriptions: list[Description]) -> list[Description]:
+    """One description of each subject per sentence and kind (a trade, a post), the one the sentence states
+    last ("X is a footballer who plays as a goalkeeper": a footballer), so "Who is X?" has one answer."""
+    last = {(d.subject.raw, d.description.definite): d for d in descriptions}
+    return [d for d in descriptions if last[(d.subject.raw, d.description.definite)] is d]
 
 
 def _person(mention: Mention) -> Mention:

@@ -267,10 +267,10 @@ def description(subject: Mention, be: str, definite: bool = False) -> list[str]:
     did = "did" if be == "was" else "does"
     if subject.label == PERSON and definite:  # "the chair of X": a post, not a trade
         return [
-            finish(f"Who {be} {name}"),
             finish(f"What position {did} {name} hold"),
             finish(f"What {be} {name}'s role"),
             finish(f"What post {did} {name} hold"),
+            finish(f"{name} {'held' if did == 'did' else 'holds'} which position"),
         ]
     if subject.label == PERSON:
         return [
