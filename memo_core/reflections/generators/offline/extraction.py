@@ -172,12 +172,14 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                     answer_name=argument.value.text,
                 )
         for relation in reading.relations:
-            if relation.noun in wordings.CHILD_NOUNS and relation.subject is not None and relation.owners:
-                # "X is the son of A and B": A and B are X's parents, people whatever their labels
-                people = [replace(o, label=PERSON) for o in relation.owners]
-                parents = wordings.relation_forward(relation.subject.text, "parent", people)
-                answer = wordings.and_list([o.raw for o in relation.owners])
-                facts += _facts(parents, answer, "relation", relation.subject, relation.sentence, n)
+            child = relation.values[0] if len(relation.values) == 1 else None
+            if relation.noun in wordings.CHILD_NOUNS and child is not None:
+                # "X is the son of A and B", "X, the daughter of A,": A (and B) are X's parents
+                owners = relation.owners or (relation.owner,)
+                people = [replace(o, label=PERSON) for o in owners]
+                parents = wordings.relation_forward(child.text, "parent", people)
+                answer = wordings.and_list([o.raw for o in owners])
+                facts += _facts(parents, answer, "relation", child, relation.sentence, n)
             asked = wordings.relation_forward(relation.owner.text, relation.noun, relation.values)
             answer = wordings.and_list([v.raw for v in relation.values])
             describes = (

@@ -645,6 +645,9 @@ class _Reader:
         if verb.lemma_ == "be" and (pair := self.reciprocal(verb)):
             yield from pair
             return
+        if verb.lemma_ == "marry" and (pair := self.married(verb)):
+            yield from pair
+            return
         subject = self.subject(verb)
         if subject is None or subject.label in TIMES | AMOUNTS:
             return
@@ -664,6 +667,10 @@ class _Reader:
             form = Verb(f"be {adjective.lower_}", be, adjective.lower_, f"{_singular(be)} {adjective.lower_}")
             verb = adjective
         arguments = list(self.arguments(verb))
+        if not arguments:
+            shared = next((c for c in verb.children if c.dep_ == "conj" and c.tag_ == verb.tag_), None)
+            if shared is not None:
+                arguments = [a for a in self.arguments(shared) if a.role == "prep"]
         if verb.dep_ == "relcl":
             relative = _relative_role(verb)
             head = self.mention(verb.head)
@@ -737,6 +744,23 @@ class _Reader:
             Statement(a, form, (Argument("prep", b, prep),), self.sentence) for a, b in (pair, pair[::-1])
         ]
 
+    def married(self, verb: Token) -> list[Statement]:
+        """ "A and B married in 1985": each married the other (then)."""
+        if any(c.dep_ == "dobj" for c in verb.children):
+            return []
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        pair = self.conjuncts(subject) if subject is not None else []
+        if len(pair) != 2 or not all(m.named for m in pair):
+            return []
+        form = verb_form(verb, pair[0])
+        if form is None:
+            return []
+        rest = tuple(a for a in self.arguments(verb) if a.role in ("time", "place") or a.prep in ("in", "on"))
+        pair = [_person(m) for m in pair]
+        return [
+            Statement(a, form, (Argument("object", b), *rest), self.sentence) for a, b in (pair, pair[::-1])
+        ]
+
     def subject(self, verb: Token) -> Mention | None:
         liking = _liking(verb)
         for child in [*verb.children, *(liking.children if liking is not verb else ())]:
@@ -791,7 +815,7 @@ class _Reader:
                         yield Argument(role, mention, child.lower_)
                     yield from self._range_end(objects[0], child)
                     if objects[0].pos_ == "NOUN" and child.lower_ in ("as", "for"):
-                        yield from self._attached_places(objects[0])  # "worked as a designer at X"
+                        yield from self._attached_places(objects[0], ("for",))  # "worked as a designer at X"
             elif dep in ("npadvmod", "advmod") and child.ent_type_ in TIMES:
                 mention = self.mention(child)
                 if mention is not None:
@@ -817,11 +841,11 @@ class _Reader:
         text = words.text
         return Mention(text, text, "", False, False, words[-1].lemma_.lower()), range(verb.i + 1, end)
 
-    def _attached_places(self, noun: Token) -> Iterator[Argument]:
+    def _attached_places(self, noun: Token, also: tuple[str, ...] = ()) -> Iterator[Argument]:
         """ "studied agriculture at Brennach College": a named place the parser hung on the object, which
         says where the verb happened."""
         for prep in noun.children:
-            if prep.dep_ == "prep" and prep.lower_ in ("at", "in", "from", "with"):
+            if prep.dep_ == "prep" and prep.lower_ in ("at", "in", "from", "with", *also):
                 names = [c for c in prep.children if c.dep_ == "pobj" and c.pos_ == "PROPN"]
                 if names and (mention := self.mention(names[0])) is not None:
                     yield Argument("prep", mention, prep.lower_)
@@ -1021,6 +1045,10 @@ class _Reader:
         description = self.mention(appos)
         if description is not None and not description.named:  # "X, the chair of Y,": X's post too
             reading.descriptions.append(Description(subject, description, self.sentence))
+            places = list(self._attached_places(appos)) if appos.pos_ == "NOUN" else []
+            work = self._workplace(subject, _PRESENT, [Argument("attribute", description), *places])
+            if work is not None:  # "X, a sawyer at Brask Timber,"
+                reading.statements.append(work)
 
 
 def _predicate_adjective(verb: Token) -> Token | None:
@@ -1041,6 +1069,9 @@ def _is_name(token: Token) -> bool:
     if token.pos_ == "PROPN":
         return True
     return token.pos_ == "NOUN" and token.text[:1].isupper() and token.ent_type_ in _NAME_LABELS
+
+
+_PRESENT = Verb("be", "is", "", "is", copular=True)
 
 
 def _one_per_subject(descriptions: list[Description]) -> list[Description]:
@@ -1223,7 +1254,9 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
         if dep == "punct":  # "Hale, Dunmore and Price" holds its commas when read as one list
             listed = child.text == "," and with_conjuncts and any(c.dep_ == "conj" for c in parent.children)
             return listed or child.text in ("-", "\u2011", "'", ".")
-        return dep not in _NOT_NAMING and dep != "case"
+        if dep == "case":  # "Brask Timber's headquarters" keeps its "'s"; the name "Brask Timber" does not
+            return parent.i != token.i
+        return dep not in _NOT_NAMING
 
     def visit(t: Token) -> None:
         for child in t.children:
