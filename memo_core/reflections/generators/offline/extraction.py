@@ -42,6 +42,17 @@ class Analysis:
     readings: list[Reading]
     records: list[tuple[FieldLine, Mention, Mention]]  # (line, its subject, its value)
     unresolved: Counter[str] = field(default_factory=Counter)
+    topic: str = ""  # what the document is about: its title's name, else its first named subject
+
+    def anchored(self, questions: Sequence[str]) -> list[str]:
+        """ "How many beds will the centre have?" -> "Regarding St Brigid's Hospital, how many beds will the
+        centre have?": a question about "the centre" says whose centre, without naming a document."""
+        if not self.topic:
+            return list(questions)
+        return [
+            q if self.topic.lower() in q.lower() else f"Regarding {self.topic}, {q[:1].lower()}{q[1:]}"
+            for q in questions
+        ]
 
 
 def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Analysis:
@@ -70,7 +81,9 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
         subject = _record_subject(line, short, title)
         if subject is not None:
             records.append((line, subject, _name_of(short[line.value], whole=True)))
-    return Analysis(document, doc_layout, sentences, readings, records, discourse.unresolved)
+    subjects = [s for r in readings for s in r.subjects if s.label not in (PERSON,) or s.named]
+    topic = title.text if title is not None and title.named else subjects[0].text if subjects else ""
+    return Analysis(document, doc_layout, sentences, readings, records, discourse.unresolved, topic)
 
 
 def _people_as_people(readings: list[Reading], discourse: Discourse) -> list[Reading]:
@@ -113,7 +126,17 @@ def _name_of(parsed: object, whole: bool = False) -> Mention:
     if ents and not whole:
         main = max(ents, key=lambda e: len(e.text))
         if main.label_ in (PERSON, "ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT"):
-            return Mention(main.text, main.text, main.label_, True)
+            name = main.text
+            if main[-1].tag_ == "POS" or main[-1].text == "'s":  # "St Brigid's" of "St Brigid's Hospital"
+                following = main.doc[main.end :]
+                words = [
+                    w.text
+                    for w in following[
+                        : next((k for k, w in enumerate(following) if w.is_lower), len(following))
+                    ]
+                ]
+                name = " ".join([name, *words])
+            return Mention(name, name, main.label_, True)
     label = ents[0].label_ if ents and len(ents[0].text) >= 0.6 * len(text) else ""
     named = text[:1].isupper() or any(t.like_num for t in parsed)  # type: ignore[attr-defined]
     return Mention(text, text, label, named)
@@ -147,6 +170,8 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                 if argument.role == "complement" and not (argument.value.noun or argument.value.named):
                     continue  # "would stay open": a state, not a fact to ask for
                 asked = wordings.forward(statement, argument)
+                if not statement.subject.named:  # "the centre will have 40 beds"
+                    asked = analysis.anchored(asked)
                 liked = argument.role == "object" and statement.verb.lemma in PASTIME_VERBS
                 fond = statement.verb.lemma == "be fond" and argument.prep == "of"
                 if (
@@ -207,12 +232,13 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             asked = wordings.measure(
                 measured.text, adjective, "was" if " was " in reading.sentence.text else "is"
             )
+            asked = asked if measured.named else analysis.anchored(asked)
             facts += _facts(asked, amount, "quantity", measured, reading.sentence, n)
         for person, birth, death in reading.life_spans:
             sentence = reading.sentence
             facts += _facts(wordings.born(person.text, birth), birth, "time", person, sentence, n)
             facts += _facts(wordings.died(person.text, death), death, "time", person, sentence, n)
-        facts += _unasked(reading, facts[before:])
+        facts += _unasked(analysis, reading, facts[before:])
     facts += _dateline_facts(analysis, n)
     for line, subject, value in analysis.records:
         sentence = _record_sentence(line)
@@ -343,7 +369,7 @@ def _facts(
     ]
 
 
-def _unasked(reading: Reading, asked: list[Fact]) -> list[Fact]:
+def _unasked(analysis: Analysis, reading: Reading, asked: list[Fact]) -> list[Fact]:
     """The sentence's names, numbers and dates no fact above asks for, each asked in place."""
     answers = [answer_form(f.answer) for f in asked]
     facts = []
@@ -360,7 +386,8 @@ def _unasked(reading: Reading, asked: list[Fact]) -> list[Fact]:
             if cloze.label in ("MONEY", "QUANTITY", "CARDINAL", "PERCENT")
             else "object"
         )
-        facts += _facts([cloze.question], cloze.answer, slot, cloze.subject, reading.sentence, 1)
+        question = cloze.question if reading.subjects else analysis.anchored([cloze.question])[0]
+        facts += _facts([question], cloze.answer, slot, cloze.subject, reading.sentence, 1)
     return facts
 
 

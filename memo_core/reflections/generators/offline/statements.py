@@ -276,7 +276,8 @@ class Discourse:
     def resolve_noun(self, lemma: str) -> Mention | None:
         """ "the council" -> "Harlow Bay Council"; "the company" -> the last organisation named."""
         # "the company" after "the Cask Manufacturing Company"
-        for mention in reversed(self.names):
+        title = [self.title] if self.title is not None and self.title.named else []
+        for mention in [*reversed(self.names), *title]:
             if mention.named and lemma in mention.raw.lower().split()[1:]:
                 return mention
         label = KIND_NOUNS.get(lemma)
@@ -616,6 +617,8 @@ class _Reader:
             start, end = _answer_span(entity)
             asked.update(range(start, end))
             possessor = doc[end - 1].tag_ == "POS"  # "are Golia Gosow's brothers": "are whose brothers"
+            if possessor and end < len(doc) and doc[end].pos_ == "PROPN":
+                continue  # "St Brigid's Hospital": the recogniser cut a name short
             answer = doc[start : end - 1 if possessor else end].text
             wh, start = ("whose", start) if possessor else _wh_phrase(entity, start, end)
             if wh is None:

@@ -108,7 +108,8 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
 
     value, prep = argument.value, argument.prep
     if argument.role in ("object", "dative", "complement"):
-        counted = _COUNTED.match(value.raw)
+        listed = " and " in value.raw or ", " in value.raw  # "40 beds and two machines" is no one count
+        counted = None if listed else _COUNTED.match(value.raw)
         if value.label == "MONEY":
             return [
                 inverted("How much"),
