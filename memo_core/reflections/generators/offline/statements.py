@@ -938,7 +938,8 @@ class _Reader:
         if not subjects or not attributes:
             return None
         subject, attribute = subjects[0], attributes[0]
-        if (owner := self._owner(subject)) is not None:
+        named_subject = any(c.dep_ == "appos" and _is_name(c) for c in subject.children)
+        if not named_subject and (owner := self._owner(subject)) is not None:
             values = self.conjuncts(attribute)
             return (
                 Relation(owner, _relation_noun(subject), tuple(values), self.sentence, owner)

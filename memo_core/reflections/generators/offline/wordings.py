@@ -24,8 +24,14 @@ from memo_core.reflections.generators.offline.statements import (
 )
 
 _YEAR = re.compile(r"^(?:in )?(1[0-9]\d\d|20\d\d)$")
+_NUMBER_WORDS = (
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty|thirty"
+    "|forty|fifty|hundred|dozen"
+)
 _COUNTED = re.compile(
-    r"^(?:(?:about|some|nearly|almost|over|more than|fewer than|around) )?[\d][\d,.]* (\D.*)$"
+    r"^(?:(?:about|some|nearly|almost|over|more than|fewer than|around) )?"
+    rf"(?:[\d][\d,.]*|(?:{_NUMBER_WORDS})) (\D.*)$",
+    re.IGNORECASE,
 )
 _MONTHS = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b"
