@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from lemminflect import getAllLemmas
+
 from memo_core.reflections.config import OfflineRulesConfig
 from memo_core.reflections.generators.facts import Evidence, Fact
 from memo_core.reflections.generators.offline import wordings
@@ -142,13 +144,31 @@ def _name_of(parsed: object, whole: bool = False) -> Mention:
     return Mention(text, text, label, named)
 
 
+def _names_something(heading: str) -> bool:
+    """ "Great Pellow", "Tarrow Ales": a short capitalised heading with a word no dictionary knows is a
+    name the recogniser missed ("Early Life" and "Career" are not)."""
+    words = heading.split()
+    return (
+        0 < len(words) <= 6
+        and all(w[:1].isupper() or w in _NAME_PARTICLES for w in words)
+        and any(w[:1].isupper() and not getAllLemmas(w.lower()) for w in words)
+    )
+
+
+_NAME_PARTICLES = frozenset({"of", "the", "and", "de", "van", "von", "der", "du", "la", "le"})
+
+
 def _record_subject(line: FieldLine, short: Mapping[str, object], title: Mention | None) -> Mention | None:
     """Whom a record line is about: its row's key, else a heading that names something, else the title's."""
     if line.subject:
         return _name_of(short[line.subject], whole=True)
     if line.heading:
         heading = short[line.heading]
-        if getattr(heading, "ents", ()) or line.heading == (title.raw if title else None):
+        if (
+            getattr(heading, "ents", ())
+            or _names_something(line.heading)
+            or line.heading == (title.raw if title else None)
+        ):
             return _name_of(heading) if line.heading != (title.raw if title else "") else title
     return title
 
