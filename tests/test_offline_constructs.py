@@ -323,13 +323,12 @@ def test_lowercase_title_before_an_organisation_is_its_description() -> None:
 
 
 def test_lowercase_title_before_a_person_is_their_position() -> None:
-    """ "The regional transport minister, Tressa Noyle, cut": the subject is the person, and the definite
-    title is asked as the position the person holds."""
+    """ "The regional transport minister, Tressa Noyle, cut": the subject is the person, and the title
+    before the name says who the person is."""
     assert_pairs(
         "The regional transport minister, Tressa Noyle, cut the ribbon.",
         ("What did Tressa Noyle cut?", "the ribbon"),
         ("Who is Tressa Noyle?", "the regional transport minister"),
-        ("What position does Tressa Noyle hold?", "the regional transport minister"),
         ("Who is the regional transport minister?", "Tressa Noyle"),
     )
 
@@ -459,18 +458,20 @@ def test_pastimes_however_the_parser_reads_them() -> None:
 
 
 def test_in_place_question_for_a_sentence_without_a_statement() -> None:
-    """ "A storm ..." has no named subject, so no statement; its place is still asked where it stands."""
+    """ "Gusts at Harlow Bay" is no named subject, so the sentence gives no statement; its number and its
+    year are still asked where they stand."""
     assert_pairs(
-        "# Harlow Bay\n\nA storm in 1987 destroyed most of the pier at Harlow Bay.",
-        ("A storm in 1987 destroyed most of the pier at which place?", "Harlow Bay"),
+        "# Harlow Bay\n\nGusts at Harlow Bay reached 140 kilometres per hour in 1987.",
+        ("Gusts at Harlow Bay reached how many kilometres per hour in 1987?", "140 kilometres per hour"),
+        ("Gusts at Harlow Bay reached 140 kilometres per hour in which year?", "1987"),
     )
 
 
 def test_in_place_question_for_a_possessor() -> None:
     """A possessor ("Tobias Renn's sons") is asked in place with "whose"."""
     assert_pairs(
-        "# Harlow Bay\n\nThe three fishermen in the photograph are Tobias Renn's sons.",
-        ("The three fishermen in the photograph are whose sons?", "Tobias Renn"),
+        "# Harlow Bay\n\nMost of the fishermen in Harlow Bay are Tobias Renn's sons.",
+        ("Most of the fishermen in Harlow Bay are whose sons?", "Tobias Renn"),
     )
 
 
