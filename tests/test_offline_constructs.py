@@ -328,7 +328,7 @@ def test_lowercase_title_before_a_person_is_their_position() -> None:
     assert_pairs(
         "The regional transport minister, Tressa Noyle, cut the ribbon.",
         ("What did Tressa Noyle cut?", "the ribbon"),
-        ("Who is Tressa Noyle?", "the regional transport minister"),
+        ("What position does Tressa Noyle hold?", "the regional transport minister"),
         ("Who is the regional transport minister?", "Tressa Noyle"),
     )
 

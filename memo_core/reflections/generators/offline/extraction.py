@@ -46,11 +46,11 @@ class Analysis:
     unresolved: Counter[str] = field(default_factory=Counter)
     topic: str = ""  # what the document is about: its title's name, else its first named subject
 
-    def anchored(self, questions: Sequence[str]) -> list[str]:
+    def anchored(self, questions: Sequence[str], answer: str) -> list[str]:
         """ "How many beds will the centre have?" -> "Regarding St Brigid's Hospital, how many beds will the
         centre have?": a question about "the centre" says whose centre, without naming a document."""
-        if not self.topic:
-            return list(questions)
+        if not self.topic or self.topic.lower() in answer.lower():
+            return list(questions)  # "Regarding Harlow Bay, ... at which place?" would give it away
         return [
             q if self.topic.lower() in q.lower() else f"Regarding {self.topic}, {q[:1].lower()}{q[1:]}"
             for q in questions
@@ -96,6 +96,9 @@ def _people_as_people(readings: list[Reading], discourse: Discourse) -> list[Rea
         for relation in reading.relations:
             people.update(m.raw for m in (relation.owner, *relation.values) if m.label == PERSON)
         people.update(s.subject.raw for s in reading.statements if s.subject.label == PERSON)
+        people.update(  # whoever has a pastime is a person
+            s.subject.raw for s in reading.statements if s.verb.lemma in PASTIME_VERBS | {"be fond"}
+        )
     people -= discourse.not_people
 
     def relabel(mention: Mention) -> Mention:
@@ -191,7 +194,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                     continue  # "would stay open": a state, not a fact to ask for
                 asked = wordings.forward(statement, argument)
                 if not statement.subject.named:  # "the centre will have 40 beds"
-                    asked = analysis.anchored(asked)
+                    asked = analysis.anchored(asked, argument.value.raw)
                 liked = argument.role == "object" and statement.verb.lemma in PASTIME_VERBS
                 fond = statement.verb.lemma == "be fond" and argument.prep == "of"
                 if (
@@ -252,7 +255,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             asked = wordings.measure(
                 measured.text, adjective, "was" if " was " in reading.sentence.text else "is"
             )
-            asked = asked if measured.named else analysis.anchored(asked)
+            asked = asked if measured.named else analysis.anchored(asked, amount)
             facts += _facts(asked, amount, "quantity", measured, reading.sentence, n)
         for person, birth, death in reading.life_spans:
             sentence = reading.sentence
@@ -406,7 +409,9 @@ def _unasked(analysis: Analysis, reading: Reading, asked: list[Fact]) -> list[Fa
             if cloze.label in ("MONEY", "QUANTITY", "CARDINAL", "PERCENT")
             else "object"
         )
-        question = cloze.question if reading.subjects else analysis.anchored([cloze.question])[0]
+        question = (
+            cloze.question if reading.subjects else analysis.anchored([cloze.question], cloze.answer)[0]
+        )
         facts += _facts([question], cloze.answer, slot, cloze.subject, reading.sentence, 1)
     return facts
 

@@ -42,6 +42,11 @@ PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
 _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
 _RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
 _DEFINITE = frozenset({"the", "this", "that", "these", "those", "each", "every"})
+_CALENDAR = re.compile(
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|(mon|tues|wednes|thurs|fri|satur|sun)day"
+    r"|spring|summer|autumn|fall|winter|today|yesterday|tomorrow|week|month|year|decade|century|morning"
+    r"|evening|night|noon|midnight|dawn|christmas|easter"
+)
 _PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
 _THING_PRONOUNS = frozenset({"it", "its", "itself"})
 _GROUP_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
@@ -258,7 +263,7 @@ class Discourse:
             return self.thing
         # "it" says the last subject is a thing, whatever label the small pipeline gave its name
         subject = self.subject
-        if subject is not None and subject.raw not in self.called_he_or_she and not subject.plural:
+        if subject is not None and not self._a_person(subject) and not subject.plural:
             self.thing = Mention(subject.text, subject.raw, "ORG", True, False, subject.lemma)
             return self.thing
         return None
@@ -493,7 +498,8 @@ class _Reader:
                 words = [t for t in _phrase(token, False) if t.i < name.left_edge.i and not t.is_punct]
                 text = _text(words)
                 text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
-                title = Mention(text, text, "", False, False, token.lemma_.lower())
+                definite = words[0].lower_ in _DEFINITE or words[0].dep_ == "poss"
+                title = Mention(text, text, "", False, False, token.lemma_.lower(), definite=definite)
                 self.found.append(Description(person, title, self.sentence))
             return person
         if token.pos_ == "NOUN" and (entity := _named_after(token)) is not None:
@@ -502,9 +508,9 @@ class _Reader:
             words = [t for t in _phrase(token, False) if t.i <= token.i]
             text = _text(words)
             text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
-            self.found.append(
-                Description(named, Mention(text, text, "", lemma=token.lemma_.lower()), self.sentence)
-            )
+            definite = words[0].lower_ in _DEFINITE or words[0].dep_ == "poss"
+            described = Mention(text, text, "", lemma=token.lemma_.lower(), definite=definite)
+            self.found.append(Description(named, described, self.sentence))
             return named
         tokens = _phrase(token, with_conjuncts)
         if _is_name(token):
@@ -616,6 +622,8 @@ class _Reader:
                 continue
             start, end = _answer_span(entity)
             asked.update(range(start, end))
+            if entity.label_ in AMOUNTS and start > span.start and doc[start - 1].dep_ == "det":
+                continue  # "the three fishermen"
             possessor = doc[end - 1].tag_ == "POS"  # "are Golia Gosow's brothers": "are whose brothers"
             if possessor and end < len(doc) and doc[end].pos_ == "PROPN":
                 continue  # "St Brigid's Hospital": the recogniser cut a name short
@@ -685,6 +693,7 @@ class _Reader:
             if work is not None:
                 yield work
                 arguments = [a for a in arguments if a.value != work.arguments[0].value]
+        arguments = [a for a in arguments if a.role in ("time", "place") or a.value.raw != subject.raw]
         self._as_descriptions(subject, arguments)
         if arguments:
             yield Statement(subject, form, tuple(arguments), self.sentence)
@@ -1294,7 +1303,10 @@ def _text(tokens: list[Token], word: object = None) -> str:
 
 
 def _label(token: Token, tokens: list[Token]) -> str:
-    """The entity label of a phrase's head ("the director of the Velsmouth Seed Bank" is no organisation)."""
+    """The entity label of a phrase's head ("the director of the Velsmouth Seed Bank" is no organisation;
+    "Tarrow" is no date, whatever the recogniser says, without a number or a calendar word)."""
+    if token.ent_type_ in TIMES and not any(t.like_num or _CALENDAR.fullmatch(t.lower_) for t in tokens):
+        return ""
     if token.ent_type_:
         return token.ent_type_
     compounds = [t.ent_type_ for t in tokens if t.head == token and t.dep_ == "compound" and t.ent_type_]

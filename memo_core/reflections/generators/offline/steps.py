@@ -91,7 +91,13 @@ def consolidate(facts: Sequence[Fact], max_facts: int = 3, max_words: int = 45) 
     "the University of Pellmoor; 1993"."""
     groups: dict[tuple[str, int, str], list[Fact]] = defaultdict(list)
     for fact in facts:
-        if fact.slot != "subject" and fact.kind in ("direct", "inferred") and len(fact.evidence) == 1:
+        opener = fact.question.split(" ", 1)[0].lower()  # a question asked in place is not merged
+        if (
+            fact.slot != "subject"
+            and fact.kind in ("direct", "inferred")
+            and len(fact.evidence) == 1
+            and opener in _QUESTION_OPENERS
+        ):
             evidence = fact.evidence[0]
             groups[(evidence.document_id, evidence.sentence.chunk, fact.subject)].append(fact)
     merged: list[Fact] = []

@@ -276,8 +276,8 @@ def description(subject: Mention, be: str, definite: bool = False) -> list[str]:
         return [
             finish(f"What position {did} {name} hold"),
             finish(f"What {be} {name}'s role"),
+            finish(f"Who {be} {name}"),
             finish(f"What post {did} {name} hold"),
-            finish(f"{name} {'held' if did == 'did' else 'holds'} which position"),
         ]
     if subject.label == PERSON:
         return [
