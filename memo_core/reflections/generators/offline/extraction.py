@@ -18,6 +18,7 @@ from memo_core.reflections.generators.facts import Evidence, Fact
 from memo_core.reflections.generators.offline import wordings
 from memo_core.reflections.generators.offline.pipeline import load_pipeline
 from memo_core.reflections.generators.offline.statements import (
+    KIN_NOUNS,
     KIND_NOUNS,
     PASTIME_VERBS,
     PERSON,
@@ -247,6 +248,8 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             be = "was" if _past(described.sentence.text, described) else "is"
             kind = KIND_NOUNS.get(described.description.lemma)  # "a printing company" is no person
             subject = replace(described.subject, label=kind) if kind else described.subject
+            if described.description.definite and described.description.lemma in KIN_NOUNS:
+                continue  # "the daughter of Y": asked as a relation, not as what X is
             asked = wordings.description(subject, be, described.description.definite)
             facts += _facts(
                 asked, described.description.raw, "kind", described.subject, described.sentence, n

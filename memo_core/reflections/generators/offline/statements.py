@@ -828,6 +828,8 @@ class _Reader:
                     yield from self._range_end(objects[0], child)
                     if objects[0].pos_ == "NOUN" and child.lower_ in ("as", "for"):
                         yield from self._attached_places(objects[0], ("for",))  # "worked as a designer at X"
+                    elif objects[0].pos_ == "NOUN" and child.lower_ in ("at", "in", "on"):
+                        yield from self._attached_places(objects[0])  # "died at his home in Ebbrook"
             elif dep in ("npadvmod", "advmod") and child.ent_type_ in TIMES:
                 mention = self.mention(child)
                 if mention is not None:
