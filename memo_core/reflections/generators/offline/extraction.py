@@ -7,6 +7,7 @@ wordings (``wordings``): the explicit direction as ``direct`` facts, the other d
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,7 @@ class Analysis:
     records: list[tuple[FieldLine, Mention, Mention]]  # (line, its subject, its value)
     unresolved: Counter[str] = field(default_factory=Counter)
     topic: str = ""  # what the document is about: its title's name, else its first named subject
+    people: frozenset[str] = frozenset()  # names the document shows are people's
 
     def anchored(self, questions: Sequence[str], answer: str) -> list[str]:
         """ "How many beds will the centre have?" -> "Regarding St Brigid's Hospital, how many beds will the
@@ -78,7 +80,7 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
             sentence = block.sentence(span.start_char, span.end_char)
             sentences.append(sentence)
             readings.append(read_sentence(span, sentence, discourse))
-    readings = _people_as_people(readings, discourse)
+    readings, people = _people_as_people(readings, discourse)
     records = []
     for line in doc_layout.fields:
         subject = _record_subject(line, short, title)
@@ -86,10 +88,12 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
             records.append((line, subject, _name_of(short[line.value], whole=True)))
     subjects = [s for r in readings for s in r.subjects if s.label not in (PERSON,) or s.named]
     topic = title.text if title is not None and title.named else subjects[0].text if subjects else ""
-    return Analysis(document, doc_layout, sentences, readings, records, discourse.unresolved, topic)
+    return Analysis(
+        document, doc_layout, sentences, readings, records, discourse.unresolved, topic, frozenset(people)
+    )
 
 
-def _people_as_people(readings: list[Reading], discourse: Discourse) -> list[Reading]:
+def _people_as_people(readings: list[Reading], discourse: Discourse) -> tuple[list[Reading], set[str]]:
     """Every mention of a name the document shows is a person's ("he" stood for it, or it is someone's
     sister) labelled as one, so each question about it says "who" wherever it was first read."""
     people = set(discourse.called_he_or_she)
@@ -121,7 +125,7 @@ def _people_as_people(readings: list[Reading], discourse: Discourse) -> list[Rea
         ]
         descriptions = [replace(d, subject=relabel(d.subject)) for d in reading.descriptions]
         out.append(replace(reading, statements=statements, relations=relations, descriptions=descriptions))
-    return out
+    return out, people
 
 
 def _name_of(parsed: object, whole: bool = False) -> Mention:
@@ -412,9 +416,13 @@ def _unasked(analysis: Analysis, reading: Reading, asked: list[Fact]) -> list[Fa
             if cloze.label in ("MONEY", "QUANTITY", "CARDINAL", "PERCENT")
             else "object"
         )
-        question = (
-            cloze.question if reading.subjects else analysis.anchored([cloze.question], cloze.answer)[0]
-        )
+        question = cloze.question
+        if cloze.answer in analysis.people and cloze.wh in ("which place", "which organisation", "what"):
+            # the recogniser took a person for a place
+            question = re.sub(re.escape(cloze.wh), "who", question, count=1, flags=re.IGNORECASE)
+            question = question[:1].upper() + question[1:]
+        if not reading.subjects:
+            question = analysis.anchored([question], cloze.answer)[0]
         facts += _facts([question], cloze.answer, slot, cloze.subject, reading.sentence, 1)
     return facts
 

@@ -360,6 +360,7 @@ class Cloze:
     answer: str
     label: str
     subject: Mention
+    wh: str = ""  # the question words standing in for the answer ("which place")
 
 
 @dataclass
@@ -644,7 +645,7 @@ class _Reader:
             question = "".join(words).strip().rstrip(".!;:,")
             if question and question[0].islower() and start == span.start:
                 question = question[0].upper() + question[1:]
-            yield Cloze(question.rstrip() + "?", answer, entity.label_, subject)
+            yield Cloze(question.rstrip() + "?", answer, entity.label_, subject, wh)
 
     # Clauses ----------------------------------------------------------------------------------------
 
