@@ -253,7 +253,13 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             kind = KIND_NOUNS.get(described.description.lemma)  # "a printing company" is no person
             subject = replace(described.subject, label=kind) if kind else described.subject
             if described.description.definite and described.description.lemma in KIN_NOUNS:
-                continue  # "the daughter of Y": asked as a relation, not as what X is
+                # "the daughter of Y" is a relation, not what X is; "the son of a miller" names a parent
+                _, _, parent = described.description.raw.partition(" of ")
+                if described.description.lemma in wordings.CHILD_NOUNS and parent[:2] in ("a ", "an"):
+                    parent_of = Mention(parent, parent)
+                    asked = wordings.relation_forward(described.subject.text, "parent", [parent_of])
+                    facts += _facts(asked, parent, "relation", described.subject, described.sentence, n)
+                continue
             asked = wordings.description(subject, be, described.description.definite)
             facts += _facts(
                 asked, described.description.raw, "kind", described.subject, described.sentence, n

@@ -409,6 +409,7 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
         ):  # a life span says its name is a person's; not "the war (1939-1945)"
             reading.life_spans.append((_person(person), match.group(1), match.group(2)))
     reading.descriptions.extend(d for d in dict.fromkeys(reader.found) if d not in reading.descriptions)
+    reading.relations.extend(r for r in dict.fromkeys(reader.posts) if r not in reading.relations)
     reading.subjects = reader.subjects
     for statement in reading.statements:
         if statement.verb.copular:
@@ -460,6 +461,7 @@ class _Reader:
         self.sentence = sentence
         self.span = span
         self.found: list[Description] = []  # descriptions noticed while reading noun phrases
+        self.posts: list[Relation] = []  # "Harrow Foods chief executive Mara Voss": relations inside a name
         self.subjects: list[Mention] = []  # named grammatical subjects, in the order read
         self.read: dict[tuple[int, bool], Mention | None] = {}
 
@@ -563,6 +565,8 @@ class _Reader:
             if not (first.is_lower or first.is_punct or (first.dep_ == "det" and start == 0)):
                 break
             start += 1
+        if start == 0 and token.ent_type_ == PERSON:
+            return self._post_before(token, tokens)
         words = [t for t in tokens[:start] if t.dep_ != "det" and not t.is_punct]
         if start == len(tokens) or not any(t.pos_ in ("NOUN", "PROPN", "VERB") for t in words):
             return tokens  # "the Drummore Seed Bank", "de Vries"
@@ -571,6 +575,23 @@ class _Reader:
         said = token.doc[words[0].i : name[0].i].text.strip(" ,")
         title = Mention(said.lower(), said, "", False, False, words[-1].lemma_.lower())
         self.found.append(Description(self.discourse.canonical(person), title, self.sentence))
+        return name
+
+    def _post_before(self, token: Token, tokens: list[Token]) -> list[Token]:
+        """ "Harrow Foods chief executive Mara Voss": Mara Voss, who is Harrow Foods' chief executive."""
+        person = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+        if person is None or person.start <= tokens[0].i:
+            return tokens
+        before = [t for t in tokens if t.i < person.start]
+        k = next((n for n, t in enumerate(before) if t.is_lower), len(before))
+        owner_words, post_words = before[:k], before[k:]
+        if not owner_words or not post_words or not all(t.is_lower and t.is_alpha for t in post_words):
+            return tokens
+        name = [t for t in tokens if t.i >= person.start]
+        named = self.discourse.canonical(Mention(_text(name), _text(name), PERSON, True))
+        owner = self.discourse.canonical(Mention(_text(owner_words), _text(owner_words), "ORG", True))
+        post = " ".join(t.lower_ for t in post_words)
+        self.posts.append(Relation(owner, post, (named,), self.sentence))
         return name
 
     def _possessor(self, token: Token) -> str | None:
@@ -625,6 +646,8 @@ class _Reader:
             asked.update(range(start, end))
             if entity.label_ in AMOUNTS and start > span.start and doc[start - 1].dep_ == "det":
                 continue  # "the three fishermen"
+            if entity.root.dep_ == "appos" and entity.label_ in TIMES | AMOUNTS:
+                continue  # "Mara Voss, 54,": her age, asked as such
             possessor = doc[end - 1].tag_ == "POS"  # "are Golia Gosow's brothers": "are whose brothers"
             if possessor and end < len(doc) and doc[end].pos_ == "PROPN":
                 continue  # "St Brigid's Hospital": the recogniser cut a name short
@@ -1038,7 +1061,12 @@ class _Reader:
                 yield Description(statement.subject, argument.value, self.sentence)
 
     def apposition(self, head: Token, appos: Token, reading: Reading) -> None:
-        """ "X, the chair of Y," -> Y's chair is X; "X, a cooper," -> X is a cooper; "X (1921-1987)"."""
+        """ "X, the chair of Y," -> Y's chair is X; "X, a cooper," -> X is a cooper; "X, 54," -> X's age."""
+        if appos.like_num and _is_name(head) and not list(appos.children):
+            person = self.mention(head)
+            if person is not None and person.named and person.label not in PLACES | TIMES | AMOUNTS:
+                reading.measures.append((_person(person), "old", appos.text))
+            return
         if (
             head.pos_ == "NOUN"
             and appos.pos_ in ("PROPN", "NOUN")
