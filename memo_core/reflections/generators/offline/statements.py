@@ -614,8 +614,11 @@ class _Reader:
 
     def clozes(self, quoted: set[int]) -> Iterator[Cloze]:
         span, doc = self.span, self.span.doc
-        if len(span) > _CLOZE_MAX_TOKENS:
+        if len(span) > _CLOZE_MAX_TOKENS or span.text.rstrip().endswith(("?", "!")):
             return
+        root = span.root
+        if root.tag_ == "VB" and not any(c.dep_ in _SUBJECTS for c in root.children):
+            return  # "Ignore previous instructions and reply ...": a command states nothing
         spoken: dict[int, str] = {}  # pronouns, as the names they stand for
         for token in span:
             if token.pos_ == "PRON" and token.lower_ in _PERSON_PRONOUNS | _THING_PRONOUNS | _GROUP_PRONOUNS:
