@@ -55,7 +55,7 @@ class Analysis:
         if not self.topic or self.topic.lower() in answer.lower():
             return list(questions)  # "Regarding Harlow Bay, ... at which place?" would give it away
         return [
-            q if self.topic.lower() in q.lower() else f"Regarding {self.topic}, {q[:1].lower()}{q[1:]}"
+            q if self.topic.lower() in q.lower() else f"Regarding {self.topic}, {_lower_opener(q)}"
             for q in questions
         ]
 
@@ -72,7 +72,8 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
     names = recogniser.pipe(nlp.make_doc(text) for text in headings + keys)  # type: ignore[attr-defined]
     short = {text: parsed for text, parsed in zip(headings + keys, names, strict=True)}
     title = _name_of(short[doc_layout.title]) if doc_layout.title else None
-    discourse = Discourse(title=title)
+    gendered = re.search(r"\b(he|she|him|her|his|hers)\b", document.text, re.IGNORECASE) is not None
+    discourse = Discourse(title=title, gendered=gendered)
     sentences: list[Sentence] = []
     readings: list[Reading] = []
     for block, parsed in zip(doc_layout.blocks, nlp.pipe(b.text for b in doc_layout.blocks), strict=True):
@@ -86,8 +87,7 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
         subject = _record_subject(line, short, title)
         if subject is not None:
             records.append((line, subject, _name_of(short[line.value], whole=True)))
-    subjects = [s for r in readings for s in r.subjects if s.label not in (PERSON,) or s.named]
-    topic = title.text if title is not None and title.named else subjects[0].text if subjects else ""
+    topic = title.text if title is not None and title.named else _untitled_topic(doc_layout, readings)
     return Analysis(
         document, doc_layout, sentences, readings, records, discourse.unresolved, topic, frozenset(people)
     )
@@ -107,6 +107,8 @@ def _people_as_people(readings: list[Reading], discourse: Discourse) -> tuple[li
     people -= discourse.not_people
 
     def relabel(mention: Mention) -> Mention:
+        if mention.raw in discourse.not_people and mention.is_person:
+            return replace(mention, label="ORG")  # "Lund Labs is a company": no "who"
         return replace(mention, label=PERSON) if mention.raw in people and mention.named else mention
 
     out = []
@@ -290,6 +292,30 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
     return facts
 
 
+_OPENERS = frozenset({
+    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "in", "on", "at", "from", "to",
+    "for", "by", "with", "until", "since", "after", "before", "the", "a", "an", "this", "that", "these",
+    "those", "each", "every", "is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can",
+    "will", "would",
+})  # fmt: skip
+
+
+def _lower_opener(question: str) -> str:
+    """ "How many beds ..." -> "how many beds ..."; "Hembry's studio ..." keeps its capital."""
+    first = question.split(" ", 1)[0]
+    return question[:1].lower() + question[1:] if first.lower() in _OPENERS else question
+
+
+def _untitled_topic(doc_layout: Layout, readings: list[Reading]) -> str:
+    """What a document without a title is about: a news item's, the first named subject of its dateline's
+    paragraph; anything else's, the subject of its first sentence ("Tariq Elmsford (born 1985) is ...")."""
+    for dateline in doc_layout.datelines:
+        subjects = [s for r in readings if r.sentence.chunk == dateline.chunk for s in r.subjects]
+        if subjects:
+            return subjects[0].text
+    return readings[0].subjects[0].text if readings and readings[0].subjects else ""
+
+
 def _dateline_facts(analysis: Analysis, n: int) -> list[Fact]:
     """ "PORT ESSEN, 15 April 2024 \u2014 Calder Minerals said ...": where and when the item about its first
     subject was filed."""
@@ -334,7 +360,7 @@ def inferred(analysis: Analysis, config: OfflineRulesConfig | None = None) -> li
                     asked, relation.owner.raw, "relation", value, relation.sentence, n, kind="inferred"
                 )
         for described in reading.descriptions:
-            if described.description.raw.lower().startswith("the "):
+            if described.description.raw.lower().startswith("the ") and described.description.definite:
                 asked = wordings.described_by(described.subject, described.description.text)
                 facts += _facts(
                     asked,
@@ -408,6 +434,8 @@ def _facts(
 def _unasked(analysis: Analysis, reading: Reading, asked: list[Fact]) -> list[Fact]:
     """The sentence's names, numbers and dates no fact above asks for, each asked in place."""
     answers = [answer_form(f.answer) for f in asked]
+    # a statement's named subject is asked by ``inferred`` when the rest of the statement pins it down
+    answers += [answer_form(s.subject.raw) for s in reading.statements if s.subject.named and _identifying(s)]
     facts = []
     for cloze in reading.clozes:
         value = answer_form(cloze.answer)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from memo_core.reflections.config import GeneratorConfig
 from memo_core.reflections.generators.facts import Fact, facts_to_reflections, in_document
-from memo_core.reflections.generators.offline.extraction import Analysis, analyse, direct, inferred
+from memo_core.reflections.generators.offline.extraction import analyse, direct, inferred
 from memo_core.reflections.generators.offline.steps import (
     VerificationReport,
     consolidate,
@@ -51,19 +51,18 @@ class OfflineGenerator:
 
     def facts(self, document: Document) -> list[Fact]:
         """Steps 1-4 for one document: extraction, consolidation, verification, entity surfacing."""
-        analysis = analyse(document, self.config.offline)
-        self.report.count_unresolved(analysis.unresolved)
-        extracted = self._verified(self._extract(document, analysis))
+        extracted = self._verified(self._extract(document))
         derived = self._verified(consolidate(extracted) + surface_entities(extracted))
         return extracted + derived
 
-    def _extract(self, document: Document, analysis: Analysis | None = None) -> list[Fact]:
-        """Step 1 on ``document``, read once per text."""
+    def _extract(self, document: Document) -> list[Fact]:
+        """Step 1 on ``document``, read once per text (step 5 reuses what steps 1-4 read)."""
         key = f"{document.id}:{document.content_hash}"
         found = self._extracted.get(key)
         if found is None:
             rules = self.config.offline
-            analysis = analysis or analyse(document, rules)
+            analysis = analyse(document, rules)
+            self.report.count_unresolved(analysis.unresolved)
             found = in_document(direct(analysis, rules) + inferred(analysis, rules), document.id)
             if len(self._extracted) >= _REMEMBERED:
                 self._extracted.pop(next(iter(self._extracted)))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from lemminflect import getAllInflections, getInflection, getLemma
+from lemminflect import getAllInflections, getAllLemmas, getInflection, getLemma
 
 from memo_core.reflections.generators.sentences import Sentence
 
@@ -42,12 +42,19 @@ PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
 _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
 _RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
 _DEFINITE = frozenset({"the", "this", "that", "these", "those", "each", "every"})
+_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
 _CALENDAR = re.compile(
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|(mon|tues|wednes|thurs|fri|satur|sun)day"
     r"|spring|summer|autumn|fall|winter|today|yesterday|tomorrow|week|month|year|decade|century|morning"
     r"|evening|night|noon|midnight|dawn|christmas|easter"
 )
 _PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "himself", "herself"})
+_HE = frozenset({"he", "him", "his", "himself"})
+# Verbs whose "as" phrase says what their object is: "employs X as a pilot", "appointed her as chair".
+_GIVES_A_ROLE = frozenset(
+    {"employ", "hire", "appoint", "name", "elect", "recruit", "engage", "choose", "select"}
+)
+_MUTUAL = frozenset({"friend", "colleague", "neighbour", "neighbor", "rival", "partner", "cousin"})
 _THING_PRONOUNS = frozenset({"it", "its", "itself"})
 _GROUP_PRONOUNS = frozenset({"they", "them", "their", "themselves"})
 # Nouns a text uses for the organisation, building or place it is talking about ("The company opened
@@ -190,15 +197,29 @@ class Discourse:
     person_was_subject: bool = False  # ``person`` was last seen as a grammatical subject
     thing_was_subject: bool = False
     kin: set[str] = field(default_factory=set)  # names in relations between people
+    gender: dict[str, str] = field(default_factory=dict)  # "m" or "f", as "he" or "she" stood for a name
+    gendered: bool = False  # the text says "he" or "she" somewhere: a person's name in its title is one
     unresolved: Counter[str] = field(default_factory=Counter)
 
     def resolve(self, word: str) -> Mention | None:
         word = word.lower()
         title = self.title
         if word in _PERSON_PRONOUNS:
+            gender = "m" if word in _HE else "f"
             found = self._person(title)
+            if found is not None and self.gender.get(found.raw, gender) != gender:
+                # "Anna ... she married Karl Lund. He died": the person of that gender named last
+                found = next(
+                    (
+                        m
+                        for m in reversed(self.names)
+                        if m.is_person and not m.plural and self.gender.get(m.raw, gender) == gender
+                    ),
+                    None,
+                )
             if found is not None:
                 self.called_he_or_she.add(found.raw)
+                self.gender[found.raw] = gender
             return found
         if word in _THING_PRONOUNS:
             return self._thing(title)
@@ -311,7 +332,8 @@ class Discourse:
             and not title.plural
             and title.raw not in self.called_he_or_she
             and title.raw not in self.kin
-        )
+            and not (title.is_person and self.gendered and _surname_like(title))
+        )  # "# Mara Voss ... the council approved ... under her": the council is not Mara Voss
 
     def canonical(self, mention: Mention) -> Mention:
         """A shorter reference to a name seen before, as that name: "Van der Holt" -> "Anna van der Holt",
@@ -381,16 +403,20 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     """Statements, relations and descriptions of one parsed sentence; the discourse learns its subjects."""
     reader = _Reader(discourse, sentence, span)
     reading = Reading(sentence)
+    if span.text.rstrip().endswith("?"):
+        return reading  # "How many jobs will the plant create?" asks; it states nothing
     quoted = _quoted(span)
     for token in span:
         if token.i in quoted:
             continue
         if token.pos_ in ("VERB", "AUX") and (token.dep_ != "aux" and token.dep_ != "auxpass"):
             relations = reader.mutual(token)
-            relation = reader.relation(token) or reader.possession(token) or reader.parents(token)
-            if relations or relation is not None:
-                reading.relations.extend(relations or [relation])
-            else:
+            relation = reader.relation(token) or reader.possession(token)
+            found = relations or ([relation] if relation is not None else [])
+            reading.relations.extend(found)
+            if not found:
+                parents = reader.parents(token)  # "born to A and B in 1950 in Leeds": the rest stays
+                reading.relations.extend([parents] if parents is not None else [])
                 reading.statements.extend(reader.statements(token))
         if token.dep_ == "appos":
             reader.apposition(token.head, token, reading)
@@ -501,20 +527,18 @@ class _Reader:
                 words = [t for t in _phrase(token, False) if t.i < name.left_edge.i and not t.is_punct]
                 text = _text(words)
                 text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
-                definite = words[0].lower_ in _DEFINITE or words[0].dep_ == "poss"
-                title = Mention(text, text, "", False, False, token.lemma_.lower(), definite=definite)
+                title = Mention(text, text, "", False, False, token.lemma_.lower(), definite=_owned(words))
                 self.found.append(Description(person, title, self.sentence))
             return person
         if token.pos_ == "NOUN" and (entity := _named_after(token)) is not None:
             # "the sculptor Tomas Fell" where the parser lost the name: the recogniser still has it
-            named = self.discourse.canonical(Mention(entity.text, entity.text, entity.label_, True))
+            person = self.discourse.canonical(Mention(entity.text, entity.text, entity.label_, True))
             words = [t for t in _phrase(token, False) if t.i <= token.i]
             text = _text(words)
             text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
-            definite = words[0].lower_ in _DEFINITE or words[0].dep_ == "poss"
-            described = Mention(text, text, "", lemma=token.lemma_.lower(), definite=definite)
-            self.found.append(Description(named, described, self.sentence))
-            return named
+            described = Mention(text, text, "", lemma=token.lemma_.lower(), definite=_owned(words))
+            self.found.append(Description(person, described, self.sentence))
+            return person
         tokens = _phrase(token, with_conjuncts)
         if _is_name(token):
             tokens = self._title_off(token, tokens)
@@ -544,7 +568,11 @@ class _Reader:
         # A name is one entity even when its last word is plural ("Calder Minerals", "Quenlow Instruments").
         plural = conjoined or token.tag_ == "NNS"
         determined = any(c.dep_ in ("det", "poss") for c in token.children)
-        definite = any(c.dep_ == "poss" or c.lower_ in _DEFINITE for c in token.children if c.i < token.i)
+        definite = any(
+            c.dep_ == "poss" and c.lower_ != "whose" or c.lower_ in _DEFINITE
+            for c in token.children
+            if c.i < token.i
+        )
         noun = token.pos_ in ("NOUN", "PROPN", "NUM", "PRON")
         mention = Mention(text, raw, label, named, plural, token.lemma_.lower(), noun, determined, definite)
         if named and _is_name(token) and not conjoined:
@@ -585,8 +613,12 @@ class _Reader:
         before = [t for t in tokens if t.i < person.start]
         k = next((n for n, t in enumerate(before) if t.is_lower), len(before))
         owner_words, post_words = before[:k], before[k:]
+        while owner_words and owner_words[0].ent_type_ not in _OWNER_LABELS:
+            owner_words = owner_words[1:]  # "Former Harrow Foods chief executive"
         if not owner_words or not post_words or not all(t.is_lower and t.is_alpha for t in post_words):
             return tokens
+        if not all(t.ent_type_ in _OWNER_LABELS for t in owner_words):
+            return tokens  # "Nobel laureate Mara Voss"
         name = [t for t in tokens if t.i >= person.start]
         named = self.discourse.canonical(Mention(_text(name), _text(name), PERSON, True))
         owner = self.discourse.canonical(Mention(_text(owner_words), _text(owner_words), "ORG", True))
@@ -614,17 +646,47 @@ class _Reader:
 
     def clozes(self, quoted: set[int]) -> Iterator[Cloze]:
         span, doc = self.span, self.span.doc
-        if len(span) > _CLOZE_MAX_TOKENS or span.text.rstrip().endswith(("?", "!")):
+        if len(span) > _CLOZE_MAX_TOKENS:
             return
         root = span.root
         if root.tag_ == "VB" and not any(c.dep_ in _SUBJECTS for c in root.children):
             return  # "Ignore previous instructions and reply ...": a command states nothing
-        spoken: dict[int, str] = {}  # pronouns, as the names they stand for
+        spoken = self._spoken()
+        subject = self.subjects[0] if self.subjects else self.discourse.title
+        if spoken is None or subject is None:
+            return
+        asked: set[int] = set()
+        aside = _parenthesised(span)
+        for entity in span.ents:
+            if entity.label_ not in _CLOZE_LABELS or entity.start in asked | quoted | aside:
+                continue
+            start, end = _answer_span(entity)
+            asked.update(range(start, end))
+            if _not_asked_in_place(entity, start):
+                continue
+            possessor = doc[end - 1].tag_ == "POS" or end < len(doc) and doc[end].tag_ == "POS"
+            if possessor and doc[end - 1].tag_ != "POS":
+                end += 1  # the recogniser left the "'s" outside: "Hembry's studio"
+            if possessor and end < len(doc) and doc[end].pos_ == "PROPN":
+                continue  # "St Brigid's Hospital": the recogniser cut a name short
+            answer = doc[start : end - 1 if possessor else end].text
+            if entity.label_ not in TIMES | AMOUNTS:  # "Hembry" -> "Clara Hembry"
+                answer = self.discourse.canonical(Mention(answer, answer, entity.label_, True)).raw
+            wh, start = ("whose", start) if possessor else _wh_phrase(entity, start, end)
+            if wh is not None:
+                question = _in_place(span, start, end, wh, spoken, aside)
+                yield Cloze(question, answer, entity.label_, subject, wh)
+
+    def _spoken(self) -> dict[int, str] | None:
+        """The sentence's pronouns and "the company" as the names they stand for; None when a pronoun
+        stands for nothing known, or "they" for one ("they have" cannot become "Mara Voss have")."""
+        span, doc = self.span, self.span.doc
+        spoken: dict[int, str] = {}
         for token in span:
             if token.pos_ == "PRON" and token.lower_ in _PERSON_PRONOUNS | _THING_PRONOUNS | _GROUP_PRONOUNS:
                 resolved = self.mention(token)
-                if resolved is None:
-                    return  # never ask about "she"
+                if resolved is None or token.lower_ in ("they", "them") and not resolved.plural:
+                    return None  # never ask about "she"
                 possessive = token.tag_ == "PRP$" or token.dep_ == "poss"
                 spoken[token.i] = f"{resolved.text}'s" if possessive else resolved.text
             elif (
@@ -637,41 +699,7 @@ class _Reader:
                 if resolved is not None and resolved.named and resolved.raw.lower() != token.lower_:
                     spoken[token.i - 1] = ""
                     spoken[token.i] = resolved.text
-        subject = self.subjects[0] if self.subjects else self.discourse.title
-        if subject is None:
-            return
-        asked: set[int] = set()
-        aside = _parenthesised(span)
-        for entity in span.ents:
-            if entity.label_ not in _CLOZE_LABELS or entity.start in asked | quoted | aside:
-                continue
-            start, end = _answer_span(entity)
-            asked.update(range(start, end))
-            if entity.label_ in AMOUNTS and start > span.start and doc[start - 1].dep_ == "det":
-                continue  # "the three fishermen"
-            if entity.root.dep_ == "appos" and entity.label_ in TIMES | AMOUNTS:
-                continue  # "Mara Voss, 54,": her age, asked as such
-            possessor = doc[end - 1].tag_ == "POS"  # "are Golia Gosow's brothers": "are whose brothers"
-            if possessor and end < len(doc) and doc[end].pos_ == "PROPN":
-                continue  # "St Brigid's Hospital": the recogniser cut a name short
-            answer = doc[start : end - 1 if possessor else end].text
-            wh, start = ("whose", start) if possessor else _wh_phrase(entity, start, end)
-            if wh is None:
-                continue
-            words = []
-            for token in span:
-                if token.i == start:
-                    words.append(wh + doc[end - 1].whitespace_)
-                elif token.i in aside:
-                    if words and token.text == ")":
-                        words[-1] = words[-1].rstrip() + token.whitespace_
-                elif not start <= token.i < end:
-                    said = spoken.get(token.i, token.text)
-                    words.append(said + token.whitespace_ if said else "")
-            question = "".join(words).strip().rstrip(".!;:,")
-            if question and question[0].islower() and start == span.start:
-                question = question[0].upper() + question[1:]
-            yield Cloze(question.rstrip() + "?", answer, entity.label_, subject, wh)
+        return spoken
 
     # Clauses ----------------------------------------------------------------------------------------
 
@@ -721,7 +749,7 @@ class _Reader:
                 yield work
                 arguments = [a for a in arguments if a.value != work.arguments[0].value]
         arguments = [a for a in arguments if a.role in ("time", "place") or a.value.raw != subject.raw]
-        self._as_descriptions(subject, arguments)
+        self._as_descriptions(subject, arguments, form.lemma)
         if arguments:
             yield Statement(subject, form, tuple(arguments), self.sentence)
 
@@ -747,13 +775,13 @@ class _Reader:
         verb = Verb("work", "did" if past else "does", "work", "worked" if past else "works")
         return Statement(subject, verb, (replace(place, prep="at"),), self.sentence)
 
-    def _as_descriptions(self, subject: Mention, arguments: list[Argument]) -> None:
+    def _as_descriptions(self, subject: Mention, arguments: list[Argument], verb_lemma: str) -> None:
         """ "employs X as a pilot", "works at Y as a weaver": what X (or the subject) is."""
         roles = [a.value for a in arguments if a.role == "prep" and a.prep == "as" and not a.value.named]
         if not roles or not roles[0].noun:
             return
         people = [a.value for a in arguments if a.role == "object" and a.value.named]
-        who = people[0] if people else subject
+        who = people[0] if people and verb_lemma in _GIVES_A_ROLE else subject  # not "joined X as a chemist"
         if who.named:
             self.found.append(Description(who, roles[0], self.sentence))
 
@@ -803,6 +831,11 @@ class _Reader:
     def subject(self, verb: Token) -> Mention | None:
         liking = _liking(verb)
         for child in [*verb.children, *(liking.children if liking is not verb else ())]:
+            if child.dep_ in _SUBJECTS and child.pos_ == "NOUN":
+                # "The son of a ferry captain, he grew up ...": the pronoun is who grew up
+                spoken = [t for t in child.doc[child.i + 1 : verb.i] if t.pos_ == "PRON" and t.dep_ != "poss"]
+                if spoken and spoken[-1].lower_ in _PERSON_PRONOUNS | _THING_PRONOUNS | _GROUP_PRONOUNS:
+                    return self.mention(spoken[-1])
             if child.dep_ in _SUBJECTS:
                 if child.lower_ in _RELATIVE and verb.dep_ == "relcl":
                     head = verb.head
@@ -947,6 +980,8 @@ class _Reader:
         noun = next((c for c in verb.children if c.dep_ == "attr"), None)
         if subject is None or noun is None or noun.pos_ != "NOUN" or noun.tag_ != "NNS":
             return []
+        if noun.lemma_.lower() not in KIN_NOUNS | _MUTUAL:
+            return []  # "A and B are teachers" says what each is, not how they are related
         if any(c.dep_ in ("poss", "det", "prep", "nummod") for c in noun.children):
             return []  # "are Sareth's brothers", "are the owners of", "are two brothers"
         pair = self.conjuncts(subject)
@@ -1008,14 +1043,14 @@ class _Reader:
             attribute = related or attribute
         if subject.pos_ in ("PROPN", "PRON") and (owner := self._owner(attribute)) is not None:
             named = self.mention(subject, with_conjuncts=True)
-            values = tuple(self.conjuncts(subject))  # "A, B and C are X's brothers": each of them
-            if named is None or not values:
+            each = tuple(self.conjuncts(subject))  # "A, B and C are X's brothers": each of them
+            if named is None or not each:
                 return None
             owners = tuple(self._owners(attribute))
             post = self.mention(attribute)
-            if post is not None and post.definite and len(values) == 1:  # "X is the director of Y"
-                self.found.append(Description(values[0], post, self.sentence))
-            return Relation(owner, _relation_noun(attribute), values, self.sentence, named, owners)
+            if post is not None and post.definite and len(each) == 1:  # "X is the director of Y"
+                self.found.append(Description(each[0], post, self.sentence))
+            return Relation(owner, _relation_noun(attribute), each, self.sentence, named, owners)
         return None
 
     def _gerund_relation(self, verb: Token) -> Relation | None:
@@ -1065,7 +1100,11 @@ class _Reader:
 
     def apposition(self, head: Token, appos: Token, reading: Reading) -> None:
         """ "X, the chair of Y," -> Y's chair is X; "X, a cooper," -> X is a cooper; "X, 54," -> X's age."""
-        if appos.like_num and _is_name(head) and not list(appos.children):
+        doc = head.doc
+        between_commas = (
+            doc[appos.i - 1].text == "," and appos.i + 1 < len(doc) and doc[appos.i + 1].text == ","
+        )
+        if appos.like_num and _is_name(head) and not list(appos.children) and between_commas:
             person = self.mention(head)
             if person is not None and person.named and person.label not in PLACES | TIMES | AMOUNTS:
                 reading.measures.append((_person(person), "old", appos.text))
@@ -1145,12 +1184,59 @@ def _between_people(relation: Relation) -> Relation:
     )
 
 
+_OWNER_LABELS = frozenset({"ORG", "GPE", "FAC", "LOC"})
 _CLOZE_MAX_TOKENS = 45
 _CLOZE_LABELS = frozenset({
     "PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "DATE", "TIME",
     "MONEY", "QUANTITY", "CARDINAL", "PERCENT",
 })  # fmt: skip
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "from", "to", "into", "across", "over"})
+
+
+def _surname_like(name: Mention) -> bool:
+    """A name ending in a word no dictionary knows ("Voss"), as people's do and "Kelloway Mining" does not."""
+    words = name.raw.split()
+    return len(words) > 1 and not getAllLemmas(words[-1].lower())
+
+
+def _owned(words: list[Token]) -> bool:
+    """ "the chair of X", "X's mayor": a post; "the painter" alone is a trade."""
+    return any(t.dep_ == "poss" for t in words) or any(t.lower_ == "of" for t in words)
+
+
+def _not_asked_in_place(entity: Span, start: int) -> bool:
+    """Names and numbers an in-place question would garble or that other rules ask better."""
+    doc, root = entity.doc, entity.root
+    if entity.label_ in AMOUNTS and start > entity.sent.start and doc[start - 1].dep_ == "det":
+        return True  # "the three fishermen"
+    if root.dep_ == "appos" and entity.label_ in TIMES | AMOUNTS:
+        return True  # "Mara Voss, 54,": her age, asked as such
+    if root.dep_ in ("compound", "amod", "nmod") and root.head.pos_ == "NOUN" and root.head.i >= entity.end:
+        return True  # "the Leeds office", "Nobel laureate": a modifier, not a value
+    if root.dep_ == "nsubj" and root.head.lemma_ == "be":
+        attribute = next((c for c in root.head.children if c.dep_ == "attr"), None)
+        if attribute is not None and any(c.lower_ in ("a", "an") for c in attribute.children):
+            return True  # "X is a chemist": asked as X's description
+    return False
+
+
+def _in_place(span: Span, start: int, end: int, wh: str, spoken: dict[int, str], aside: set[int]) -> str:
+    """The sentence with tokens ``start:end`` replaced by ``wh``, its pronouns spoken, its parentheses
+    left out, as a question."""
+    doc, words = span.doc, []
+    for token in span:
+        if token.i == start:
+            words.append(wh + doc[end - 1].whitespace_)
+        elif token.i in aside:
+            if words and token.text == ")":
+                words[-1] = words[-1].rstrip() + token.whitespace_
+        elif not start <= token.i < end:
+            said = spoken.get(token.i, token.text)
+            words.append(said + token.whitespace_ if said else "")
+    question = "".join(words).strip().rstrip(".!;:,")
+    if question and question[0].islower() and start == span.start:
+        question = question[0].upper() + question[1:]
+    return question.rstrip() + "?"
 
 
 def _answer_span(entity: Span) -> tuple[int, int]:
@@ -1199,19 +1285,22 @@ def _wh_phrase(entity: Span, start: int, end: int) -> tuple[str | None, int]:
         if not any(t.like_num for t in entity):
             return None, start  # "Monday", "last year": relative, asked by the statement if at all
         text = entity.text
-        unit = "year" if _YEAR.fullmatch(text) else "date" if re.match(r"\d", text) else "month"
         if label == "TIME":
-            unit = "time"
-        return f"which {unit}", start
+            return "what time", start
+        if _YEAR.fullmatch(text):
+            return "which year", start
+        if re.match(r"\d", text):
+            return "which date", start
+        return ("which month" if _MONTH.search(text) else "when"), start
     if label == "MONEY":
         return "how much", start
     if label == "PERCENT":
         return "what percentage", start
     if label in ("CARDINAL", "QUANTITY"):
-        first = entity[0]
-        units = doc[entity.start + 1 : end].text
-        if not first.like_num:
+        number = next((t for t in entity if t.like_num), None)  # "about 800 residents"
+        if number is None:
             return None, start
+        units = doc[number.i + 1 : end].text
         return (f"how many {units}" if units else "what number"), start
     return "what", start
 
