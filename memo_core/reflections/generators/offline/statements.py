@@ -652,9 +652,9 @@ class _Reader:
         if root.tag_ == "VB" and not any(c.dep_ in _SUBJECTS for c in root.children):
             return  # "Ignore previous instructions and reply ...": a command states nothing
         spoken = self._spoken()
-        subject = self.subjects[0] if self.subjects else self.discourse.title
-        if spoken is None or subject is None:
+        if spoken is None:
             return
+        subject = self.subjects[0] if self.subjects else self.discourse.title
         asked: set[int] = set()
         aside = _parenthesised(span)
         for entity in span.ents:
@@ -664,6 +664,14 @@ class _Reader:
             asked.update(range(start, end))
             if _not_asked_in_place(entity, start):
                 continue
+            head = _modified(entity)
+            if head is not None:  # "The Signal Processing group developed": "Which group developed"
+                start, end = head.left_edge.i, head.i + 1
+                answer = doc[start:end].text
+                wh = f"which {head.lemma_.lower()}"
+                question = _in_place(span, start, end, wh, spoken, aside)
+                yield Cloze(question, answer, entity.label_, subject or Mention(answer, answer), wh)
+                continue
             possessor = doc[end - 1].tag_ == "POS" or end < len(doc) and doc[end].tag_ == "POS"
             if possessor and doc[end - 1].tag_ != "POS":
                 end += 1  # the recogniser left the "'s" outside: "Hembry's studio"
@@ -672,10 +680,11 @@ class _Reader:
             answer = doc[start : end - 1 if possessor else end].text
             if entity.label_ not in TIMES | AMOUNTS:  # "Hembry" -> "Clara Hembry"
                 answer = self.discourse.canonical(Mention(answer, answer, entity.label_, True)).raw
-            wh, start = ("whose", start) if possessor else _wh_phrase(entity, start, end)
-            if wh is not None:
-                question = _in_place(span, start, end, wh, spoken, aside)
-                yield Cloze(question, answer, entity.label_, subject, wh)
+            asked_as, start = ("whose", start) if possessor else _wh_phrase(entity, start, end)
+            if asked_as is not None:
+                question = _in_place(span, start, end, asked_as, spoken, aside)
+                about = subject or Mention(answer, answer, entity.label_, True)  # no title, no named subject
+                yield Cloze(question, answer, entity.label_, about, asked_as)
 
     def _spoken(self) -> dict[int, str] | None:
         """The sentence's pronouns and "the company" as the names they stand for; None when a pronoun
@@ -1211,13 +1220,20 @@ def _not_asked_in_place(entity: Span, start: int) -> bool:
         return True  # "the three fishermen"
     if root.dep_ == "appos" and entity.label_ in TIMES | AMOUNTS:
         return True  # "Mara Voss, 54,": her age, asked as such
-    if root.dep_ in ("compound", "amod", "nmod") and root.head.pos_ == "NOUN" and root.head.i >= entity.end:
-        return True  # "the Leeds office", "Nobel laureate": a modifier, not a value
     if root.dep_ == "nsubj" and root.head.lemma_ == "be":
         attribute = next((c for c in root.head.children if c.dep_ == "attr"), None)
         if attribute is not None and any(c.lower_ in ("a", "an") for c in attribute.children):
             return True  # "X is a chemist": asked as X's description
     return False
+
+
+def _modified(entity: Span) -> Token | None:
+    """The common noun a name only modifies ("the Leeds office", "the Signal Processing group")."""
+    root = entity.root
+    head = root.head
+    if root.dep_ in ("compound", "amod", "nmod") and head.pos_ == "NOUN" and head.i == entity.end:
+        return head
+    return None
 
 
 def _in_place(span: Span, start: int, end: int, wh: str, spoken: dict[int, str], aside: set[int]) -> str:
