@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from memo_core.reflections.config import GeneratorConfig
 from memo_core.reflections.generators.base import Generator, build_generator
+from memo_core.reflections.generators.offline.generator import OfflineGenerator
 from memo_core.reflections.records import Reflection
 from memo_core.sources.scan import Document, content_hash
 
@@ -128,3 +129,18 @@ def test_deterministic() -> None:
 def test_any_text_yields_valid_reflections_without_crashing(text: str) -> None:
     rows = build_generator(GeneratorConfig()).reflect_document(_doc(text), 1)
     assert all(r.question.strip() and r.answer.strip() for r in rows)
+
+
+def test_documents_with_the_same_id_and_no_hash_are_read_apart() -> None:
+    """The generator keeps what it read of each text: two passages of one document, built without a
+    content hash, must not share their facts."""
+    generator = OfflineGenerator(GeneratorConfig())
+    first = Document(
+        id="d", source="s", path="d.md", text="Ilse Marren founded Verdant Lamp Works.", content_hash=""
+    )
+    second = Document(
+        id="d", source="s", path="d.md", text="Oskar Brenn was born in Halvik.", content_hash=""
+    )
+    answers = [{f.answer for f in generator.facts(doc)} for doc in (first, second)]
+    assert "Verdant Lamp Works" in answers[0] and "Halvik" in answers[1]
+    assert "Verdant Lamp Works" not in answers[1]

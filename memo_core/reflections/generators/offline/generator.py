@@ -57,7 +57,8 @@ class OfflineGenerator:
 
     def _extract(self, document: Document) -> list[Fact]:
         """Step 1 on ``document``, read once per text (step 5 reuses what steps 1-4 read)."""
-        key = f"{document.id}:{document.content_hash}"
+        # keyed by the text itself: a caller's Document may carry no content hash (passages, tests)
+        key = f"{document.id}:{hashlib.sha256(document.text.encode()).hexdigest()}"
         found = self._extracted.get(key)
         if found is None:
             rules = self.config.offline
