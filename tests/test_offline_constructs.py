@@ -612,3 +612,12 @@ def test_direct_answers_are_quoted_from_the_document() -> None:
                 checked += 1
                 assert reflection.answer in text, (text, reflection.question, reflection.answer)
     assert checked >= len(VARIED_TEXTS)
+
+
+def test_in_a_name_is_a_place_whatever_its_label() -> None:
+    """ "a village in Devon": the small recogniser may call Devon a person; after "in" it is a place."""
+    assert_pairs(
+        "Ebbrook is a village in Devon.",
+        ("Where is Ebbrook?", "Devon"),
+        ("What is Ebbrook?", "a village"),
+    )

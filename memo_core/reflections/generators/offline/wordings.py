@@ -167,7 +167,7 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
             inverted(f"{opener.capitalize()} what {unit}"),
         ]
     p = prep.capitalize()
-    if value.label == PERSON:
+    if value.label == PERSON and prep not in ("in", "at", "near"):  # "a village in Devon": a place
         return [
             inverted(f"{p} whom"),
             inverted("Who", prep),
