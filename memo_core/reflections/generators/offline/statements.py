@@ -525,19 +525,13 @@ class _Reader:
             person = self.mention(name)
             if person is not None and self._owner(token) is None:
                 words = [t for t in _phrase(token, False) if t.i < name.left_edge.i and not t.is_punct]
-                text = _text(words)
-                text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
-                title = Mention(text, text, "", False, False, token.lemma_.lower(), definite=_owned(words))
-                self.found.append(Description(person, title, self.sentence))
+                self.found.append(Description(person, _description(words, token), self.sentence))
             return person
         if token.pos_ == "NOUN" and (entity := _named_after(token)) is not None:
             # "the sculptor Tomas Fell" where the parser lost the name: the recogniser still has it
             person = self.discourse.canonical(Mention(entity.text, entity.text, entity.label_, True))
             words = [t for t in _phrase(token, False) if t.i <= token.i]
-            text = _text(words)
-            text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
-            described = Mention(text, text, "", lemma=token.lemma_.lower(), definite=_owned(words))
-            self.found.append(Description(person, described, self.sentence))
+            self.found.append(Description(person, _description(words, token), self.sentence))
             return person
         tokens = _phrase(token, with_conjuncts)
         if _is_name(token):
@@ -1206,6 +1200,13 @@ def _surname_like(name: Mention) -> bool:
     """A name ending in a word no dictionary knows ("Voss"), as people's do and "Kelloway Mining" does not."""
     words = name.raw.split()
     return len(words) > 1 and not getAllLemmas(words[-1].lower())
+
+
+def _description(words: list[Token], head: Token) -> Mention:
+    """The words before a name that say what it is ("the painter", "the regional transport minister")."""
+    text = _text(words)
+    text = text[:1].lower() + text[1:] if words[0].dep_ == "det" else text
+    return Mention(text, text, "", False, False, head.lemma_.lower(), definite=_owned(words))
 
 
 def _owned(words: list[Token]) -> bool:

@@ -414,34 +414,27 @@ def dateline_place(name: str) -> list[str]:
 
 
 def born(name: str, when: str) -> list[str]:
-    if is_year(when):
-        return [
-            finish(f"When was {name} born"),
-            finish(f"In which year was {name} born"),
-            finish(f"{name} was born in which year"),
-            finish(f"In what year was {name} born"),
-        ]
-    return [
-        finish(f"When was {name} born"),
-        finish(f"On what date was {name} born"),
-        finish(f"What is {name}'s date of birth"),
-        finish(f"{name} was born on which date"),
-    ]
+    return _life_event(name, when, f"was {name} born", f"{name} was born", "birth")
 
 
 def died(name: str, when: str) -> list[str]:
+    return _life_event(name, when, f"did {name} die", f"{name} died", "death")
+
+
+def _life_event(name: str, when: str, asked: str, stated: str, noun: str) -> list[str]:
+    """ "When was X born?" / "When did X die?", by year or by date as ``when`` is written."""
     if is_year(when):
         return [
-            finish(f"When did {name} die"),
-            finish(f"In which year did {name} die"),
-            finish(f"{name} died in which year"),
-            finish(f"In what year did {name} die"),
+            finish(f"When {asked}"),
+            finish(f"In which year {asked}"),
+            finish(f"{stated} in which year"),
+            finish(f"In what year {asked}"),
         ]
     return [
-        finish(f"When did {name} die"),
-        finish(f"On what date did {name} die"),
-        finish(f"What is {name}'s date of death"),
-        finish(f"{name} died on which date"),
+        finish(f"When {asked}"),
+        finish(f"On what date {asked}"),
+        finish(f"What is {name}'s date of {noun}"),
+        finish(f"{stated} on which date"),
     ]
 
 
