@@ -1,14 +1,21 @@
-"""Benchmark of asking: the champion MEMORY through the executive against a BM25 retrieval baseline driven
-by the same executive, on the held-out questions of examples/questions.jsonl.
+"""Benchmark of asking: the MEMORY through the offline executive against a BM25 retrieval baseline driven
+by the same executive, split by hop count.
 
-MeMo: the executive's sub-questions go to the champion memory model. BM25 (bm25s over 120-word passages of
-the same corpus version): each sub-question retrieves the top passages, and a reader answers with the
-offline generator's fact from those passages whose question is closest to the sub-question. Context tokens
-are what an executive LLM would have to read per question: memory answers (MeMo) or retrieved passages
-(BM25), counted with the memory's tokenizer.
+Sample corpus (needs a champion: run `make demo` first, or pass --config for another store): the champion
+memory on the held-out questions of examples/questions.jsonl.
 
-Needs a champion: run `make demo` first (or pass --config for another store).
-Run: .venv/bin/python bench/ask.py [--config examples/demo.yaml]  (writes bench/results/ask.json)
+Corpora of bench/corpora (dev and held-out splits): no memory is trained for them here, so MeMo's column is
+a memory that recalls exactly the generator's training questions and knows nothing else (what the trained
+memory does on its training wording, EM 1.0 in the demo); it measures whether the executive reaches the
+facts through the wordings the generator trains. BM25 reads the same documents.
+
+BM25 (bm25s over 120-word passages): each sub-question retrieves the top passages, and a reader answers with
+the offline generator's fact from those passages whose question is closest to the sub-question. Context
+tokens are what an executive LLM would have to read per question: memory answers (MeMo) or retrieved
+passages (BM25), counted with the memory's tokenizer (sample corpus only).
+
+Run: .venv/bin/python bench/ask.py [--config examples/demo.yaml] [--what all|sample|corpora]
+(writes bench/results/ask.json)
 """
 
 from __future__ import annotations
@@ -22,12 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from memo_core.config import load_config
-from memo_core.evaluation.metrics import QAItem, exact_match, token_f1
+from memo_core.evaluation.metrics import QAItem, set_f1, token_f1
+from memo_core.evaluation.suites import question_item
 from memo_core.executive.protocol import build_executive
 from memo_core.memory.model import MemoryModel
 from memo_core.reflections.chunking import Chunk, chunk_document
 from memo_core.reflections.config import ChunkingConfig
 from memo_core.reflections.generators.offline.generator import OfflineGenerator
+from memo_core.reflections.records import dedupe
 from memo_core.runtime import open_registry
 from memo_core.sources.config import SourceConfig
 from memo_core.sources.scan import Document, scan_sources
@@ -35,7 +44,10 @@ from memo_core.text import normalise_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "ask.json"
+CORPORA = ROOT / "bench" / "corpora"
 TOP_K = 3
+HOPS = ("1-hop", "2-hop", "3-hop", "4+-hop")
+ABSTAIN = "I don't know."
 
 
 class CountingMemory:
@@ -113,10 +125,19 @@ def questions_about(documents: Sequence[Document], questions_file: Path) -> list
             continue
         row = json.loads(line)
         texts = [by_name.get(p) for p in row["documents"]]
-        answers = (row["answer"], *row.get("aliases", []))
-        if all(texts) and any(a in t for a in answers for t in texts if t):
-            items.append(QAItem(row["question"], answers, tag=f"{row.get('hops', 1)}-hop"))
+        item = question_item(row)
+        if all(texts) and any(a in t for a in item.items or item.answers for t in texts if t):
+            items.append(item)
     return items
+
+
+def recall_memory(documents: Sequence[Document]) -> Callable[[list[str]], list[str]]:
+    """A memory that answers exactly the offline generator's training questions, and abstains otherwise."""
+    generator = OfflineGenerator()
+    rows = [r for d in documents for r in generator.reflect_document(d, 1)]
+    rows = dedupe(rows + generator.reflect_corpus(documents, 1))
+    table = {normalise_text(r.question): r.answer for r in rows if r.split == "train"}
+    return lambda questions: [table.get(normalise_text(q), ABSTAIN) for q in questions]
 
 
 def run(name: str, items: Sequence[QAItem], memory: CountingMemory, config: Any) -> dict[str, Any]:
@@ -129,8 +150,9 @@ def run(name: str, items: Sequence[QAItem], memory: CountingMemory, config: Any)
         rows.append(
             {
                 "tag": item.tag,
-                "em": exact_match(answer, item.answers),
+                "em": item.exact_match(answer),
                 "f1": token_f1(answer, item.answers),
+                "set_f1": set_f1(answer, item.expected_items),
                 "seconds": time.perf_counter() - start,
                 "memory_calls": memory.calls - calls,
                 "context_tokens": memory.tokens - tokens,
@@ -145,18 +167,48 @@ def run(name: str, items: Sequence[QAItem], memory: CountingMemory, config: Any)
             "questions": len(selected),
             "em": round(statistics.fmean(r["em"] for r in selected), 3),
             "f1": round(statistics.fmean(r["f1"] for r in selected), 3),
+            "set_f1": round(statistics.fmean(r["set_f1"] for r in selected), 3),
             "latency_p50_ms": round(1000 * seconds[len(seconds) // 2], 1),
             "latency_p95_ms": round(1000 * seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 1),
             "memory_calls_per_question": round(statistics.fmean(r["memory_calls"] for r in selected), 2),
             "context_tokens_per_question": round(statistics.fmean(r["context_tokens"] for r in selected), 1),
         }
 
-    return {
-        "method": name,
-        "all": summary(rows),
-        "1-hop": summary([r for r in rows if r["tag"] == "1-hop"]),
-        "2-hop": summary([r for r in rows if r["tag"] == "2-hop"]),
-    }
+    result = {"method": name, "all": summary(rows)}
+    result.update({hop: summary([r for r in rows if r["tag"] == hop]) for hop in HOPS})
+    return result
+
+
+def corpus_results(config: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each bench corpus split: the recall memory and BM25, through the same executive."""
+    out = {}
+    for folder in sorted(p for p in CORPORA.glob("*/*") if (p / "questions.jsonl").exists()):
+        documents = scan_sources([SourceConfig(name=folder.parent.name, url=str(folder / "docs"))]).documents
+        items = questions_about(documents, folder / "questions.jsonl")
+        uncounted = CountingMemory(recall_memory(documents), lambda q, a: 0)
+        reader = BM25Reader(documents)
+        out[f"{folder.parent.name}/{folder.name}"] = [
+            run("MeMo (recall memory)", items, uncounted, config),
+            run("BM25 top-3 + reader", items, CountingMemory(reader, lambda q, a: 0), config),
+        ]
+    return out
+
+
+def print_table(title: str, results: list[dict[str, Any]]) -> None:
+    print(title)
+    print(
+        f"  {'method':<24}{'split':<8}{'n':>4}{'EM':>7}{'F1':>7}{'set F1':>8}"
+        f"{'p50 ms':>9}{'p95 ms':>9}{'calls':>7}{'ctx tok':>9}"
+    )
+    for result in results:
+        for split in ("all", *HOPS):
+            s = result[split]
+            if s:
+                print(
+                    f"  {result['method']:<24}{split:<8}{s['questions']:>4}{s['em']:>7.3f}{s['f1']:>7.3f}"
+                    f"{s['set_f1']:>8.3f}{s['latency_p50_ms']:>9.1f}{s['latency_p95_ms']:>9.1f}"
+                    f"{s['memory_calls_per_question']:>7.2f}{s['context_tokens_per_question']:>9.1f}"
+                )
 
 
 def main() -> None:
@@ -167,11 +219,32 @@ def main() -> None:
         default=str(ROOT / "examples" / "batch1"),
         help="the documents the champion was trained on",
     )
+    parser.add_argument("--what", choices=("all", "sample", "corpora"), default="all")
+    parser.add_argument("--out", default=str(RESULTS), help="where the figures are written")
     args = parser.parse_args()
     config = load_config(args.config)
+    figures: dict[str, Any] = {"executive": config.executive.backend}
+    if args.what != "corpora":
+        figures["sample"] = sample_results(config, Path(args.corpus))
+        sample = figures["sample"]
+        print_table(
+            f"sample corpus {sample['corpus']}, champion v{sample['model_version']}", sample["results"]
+        )
+    if args.what != "sample":
+        figures["corpora"] = corpus_results(config)
+        for name, results in figures["corpora"].items():
+            print_table(f"bench/corpora/{name}", results)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+def sample_results(config: Any, corpus: Path) -> dict[str, Any]:
+    """The champion memory and BM25 on the sample corpus's held-out questions."""
     registry = open_registry(config)
     champion = registry.get("champion")
-    documents = scan_sources([SourceConfig(name="docs", url=args.corpus)]).documents
+    documents = scan_sources([SourceConfig(name="docs", url=str(corpus))]).documents
     items = questions_about(
         documents, Path(config.evaluation.questions_file or ROOT / "examples/questions.jsonl")
     )
@@ -188,37 +261,15 @@ def main() -> None:
         return count(questions) + sum(count(p) for p in passages)
 
     bm25 = CountingMemory(reader, bm25_context)
-    results = [
-        run("MeMo (champion memory)", items, memo, config),
-        run("BM25 top-3 + reader", items, bm25, config),
-    ]
-    figures = {
+    return {
         "model_version": str(champion.version),
-        "corpus": Path(args.corpus).name,
-        "executive": config.executive.backend,
+        "corpus": corpus.name,
         "questions": len(items),
-        "results": results,
+        "results": [
+            run("MeMo (champion memory)", items, memo, config),
+            run("BM25 top-3 + reader", items, bm25, config),
+        ],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-
-    header = (
-        f"{'method':<26}{'split':<7}{'n':>4}{'EM':>7}{'F1':>7}"
-        f"{'p50 ms':>9}{'p95 ms':>9}{'calls':>7}{'ctx tok':>9}"
-    )
-    corpus = Path(args.corpus).name
-    print(f"executive: {config.executive.backend}; champion v{champion.version}; corpus {corpus}")
-    print(header)
-    for result in results:
-        for split in ("all", "1-hop", "2-hop"):
-            s = result[split]
-            if s:
-                print(
-                    f"{result['method']:<26}{split:<7}{s['questions']:>4}{s['em']:>7.3f}{s['f1']:>7.3f}"
-                    f"{s['latency_p50_ms']:>9.1f}{s['latency_p95_ms']:>9.1f}"
-                    f"{s['memory_calls_per_question']:>7.2f}{s['context_tokens_per_question']:>9.1f}"
-                )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -208,7 +208,8 @@ def ask(config_path: str | None, question: str, trace: bool, ref: str, as_json: 
         return
     if trace:
         for step in result["trace"]:
-            click.echo(f"  [{step['stage']}] {step['sub_question']}  ->  {step['memory_answer']}")
+            hop = f" {step['hop']}" if step.get("hop") else ""
+            click.echo(f"  [{step['stage']}{hop}] {step['sub_question']}  ->  {step['memory_answer']}")
     click.echo(result["answer"])
     for citation in result["citations"]:
         spans = ", ".join(f"{start}-{end}" for start, end in citation["spans"])

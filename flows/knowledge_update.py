@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger
@@ -29,6 +31,7 @@ def knowledge_update(
     model; by default the config's ``training.mode``. dry_run stops after planning and reports the delta.
     """
     logger = get_run_logger()
+    took = _stage_timer(logger)
     config = load_config(config_path)
     scan = scan_sources_task(config.sources, config.store.root, config.store.storage_options)
     plan = plan_update(config, scan.manifest_version, mode)
@@ -45,6 +48,7 @@ def knowledge_update(
         logger.info("skipped %s/%s: %s", skipped["source"], skipped["path"], skipped["reason"])
     if len(scan.skipped) > 20:
         logger.info("... and %d more skipped files (see the scan-report artifact)", len(scan.skipped) - 20)
+    took("scan and plan")
     if plan.is_empty or dry_run:
         publish_report(config, plan, None, None)
         return summary(plan, "no-change" if plan.is_empty else "dry-run")
@@ -61,6 +65,7 @@ def knowledge_update(
         # the scan gives None: it is left out of this run, its reason logged and kept beside the manifest.
         future.result()
     reflections = build_reflection_set(config, plan.corpus_version)
+    took("reflections")
     # From training to registration one update at a time holds the candidate: another update of the same
     # plan waits, then finds the version this one registered instead of registering it again.
     with candidate_lock(config, plan):
@@ -75,11 +80,27 @@ def knowledge_update(
             checkpoint = train_candidate_on_deployment(config.training.deployment, config, config_path, plan)
         else:
             checkpoint = train_candidate(config, plan, reflections, parent_dir)
+        took("training")
         report = evaluate_candidate(config, plan, reflections, checkpoint, parent_dir)
+        took("evaluation")
         version = register_candidate(config, plan, reflections, checkpoint, report)
     publish_report(config, plan, report, version)
+    took("registration and report")
     metrics = open_store(config).read_json(report)["metrics"]
     return summary(plan, "registered", version, metrics)
+
+
+def _stage_timer(logger: Any) -> Callable[[str], None]:
+    """Logs how long each stage of the update took, so the run's log shows where its time goes."""
+    last = time.monotonic()
+
+    def took(stage: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        logger.info("%s took %.1f s", stage, now - last)
+        last = now
+
+    return took
 
 
 def summary(

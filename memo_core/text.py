@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Sequence
 
 # A proper name: capitalised words in a row, joined by a space or hyphen or by a lower-case particle
 # ("Quenlow Instruments", "Anna Brenn-Oduya", "Bank of Tarnholt", "Luca de Vries").
@@ -31,3 +32,16 @@ def answer_form(text: str) -> str:
     spaced (so "1,200" is "1200" and "O'Neil" "oneil"), articles dropped, as SQuAD scores answers."""
     text = text.lower().translate(_PUNCTUATION)
     return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def and_list(items: Sequence[str]) -> str:
+    """ "A, B and C": how a set-valued answer is written."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
+
+
+_ITEM_SEPARATORS = re.compile(r",\s+(?:and\s+)?|\s+and\s+|;\s*")
+
+
+def answer_items(answer: str) -> list[str]:
+    """A set-valued answer's items: "A, B and C" -> ["A", "B", "C"]."""
+    return [p for p in (part.strip() for part in _ITEM_SEPARATORS.split(answer)) if p]

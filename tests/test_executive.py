@@ -1,47 +1,169 @@
-from memo_core.executive.offline import OfflineExecutive, find_bridges
+from collections.abc import Callable
 
+import pytest
+
+from memo_core.evaluation.metrics import QAItem, set_f1
+from memo_core.executive.offline import ABSTAIN, OfflineExecutive
+from memo_core.reflections.generators.offline.generator import OfflineGenerator
+from memo_core.reflections.records import dedupe
+from memo_core.sources.scan import Document
+from memo_core.text import normalise_text
+
+# A memory that knows exactly these wordings, as a trained memory recalls its training questions.
 FACTS = {
-    "Who is the designer of the Quillmark lamp?": "Ilse Marren",
-    "In which town was Ilse Marren born?": "Osterby",
-    "In which town was the designer of the Quillmark lamp born?": "Valmere",
-    "Who founded Verdant Lamp Works?": "Ilse Marren",
+    "Who is the mother of Taeson Wuditon?": "Cimina Stosley",
+    "Who are the sisters of Cimina Stosley?": "Draketh Tirvomont and Closara Tirvomont",
+    "Where was Draketh Tirvomont born?": "Wosby",
+    "Where was Closara Tirvomont born?": "Wosby",
+    "Who is the father of Draketh Tirvomont?": "Orrin Tirvomont",
+    "Who employs Feilas Huthow?": "Jumley Timber",
+    "Who founded Jumley Timber?": "Grisik Gosow",
+    "When was Grisik Gosow born?": "1921",
+    "Where does Nunas Huthow work?": "Leandport Yards",
+    "Where is Leandport Yards based?": "Kodun",
+    "What is the occupation of Orrin Tirvomont?": "cooper",
 }
 
 
-def memory(questions):
-    return [FACTS.get(q, "") for q in questions]
+def memory(questions: list[str]) -> list[str]:
+    by_form = {normalise_text(q): a for q, a in FACTS.items()}
+    return [by_form.get(normalise_text(q), ABSTAIN) for q in questions]
 
 
-def test_bridge_phrase_keeps_trailing_head_noun_but_not_a_verb():
-    (bridge,) = find_bridges("In which town was the designer of the Quillmark lamp born?", limit=2)
-    assert bridge.phrase == "the designer of the Quillmark lamp"
-    assert bridge.sub_question == "Who is the designer of the Quillmark lamp?"
-    (bridge,) = find_bridges("Where was the founder of Verdant Lamp Works born?", limit=2)
-    assert bridge.entity == "Verdant Lamp Works"
+def hops(answer) -> list[str]:
+    return [s.hop for s in answer.trace]
 
 
-def test_two_hop_question_is_answered_through_the_bridge_entity():
-    result = OfflineExecutive(memory).ask("In which town was the designer of the Quillmark lamp born?")
-    # The direct answer (Valmere) is overridden by the bridged re-ask naming the entity.
-    assert result.answer == "Osterby"
-    stages = [(s.stage, s.sub_question) for s in result.trace]
-    assert ("grounding", "Who is the designer of the Quillmark lamp?") in stages
-    assert ("answer_seeking", "In which town was Ilse Marren born?") in stages
+def test_nested_relations_resolve_from_the_inside_out_to_any_depth() -> None:
+    result = OfflineExecutive(memory).ask(
+        "What is the occupation of the father of the sister of the mother of Taeson Wuditon?"
+    )
+    # Both sisters are followed; only one has a known father, whose occupation is the answer.
+    assert result.answer == "cooper"
+    assert hops(result)[:2] == [
+        "hop 1: the mother of Taeson Wuditon",
+        "hop 2: the sister of Cimina Stosley",
+    ]
+    asked = {s.sub_question for s in result.trace}
+    assert {"Who is the mother of Taeson Wuditon?", "Who is the father of Draketh Tirvomont?"} <= asked
 
 
-def test_one_hop_question_is_asked_directly():
-    result = OfflineExecutive(memory).ask("Who founded Verdant Lamp Works?")
-    assert result.answer == "Ilse Marren"
-    assert [s.stage for s in result.trace] == ["grounding"]
-    assert result.to_json()["trace"][0]["memory_answer"] == "Ilse Marren"
+def test_possessives_relative_clauses_and_synonyms_are_hops() -> None:
+    executive = OfflineExecutive(memory)
+    assert executive.ask(
+        "When was the person who set up the firm that employs Feilas Huthow born?"
+    ).answer == ("1921")
+    assert executive.ask("Where is the company Nunas Huthow works for based?").answer == "Kodun"
+    assert executive.ask("Who is Taeson Wuditon's mum?").answer == "Cimina Stosley"
 
 
-def test_ask_many_batches_memory_calls_per_stage():
-    calls = []
+def test_a_set_valued_hop_follows_every_value_and_answers_each_once() -> None:
+    result = OfflineExecutive(memory).ask("Where were the sisters of Cimina Stosley born?")
+    assert result.answer == "Wosby"  # both were born there: named once
+    seeking = [s for s in result.trace if s.stage == "answer_seeking"]
+    assert {s.sub_question for s in seeking} == {
+        "Where was Draketh Tirvomont born?",
+        "Where was Closara Tirvomont born?",
+    }
+    listed = OfflineExecutive(memory).ask("Who are the sisters of the mother of Taeson Wuditon?")
+    assert listed.answer == "Draketh Tirvomont and Closara Tirvomont"
 
-    def counting(questions):
+
+def test_an_unknown_hop_is_named_in_the_trace_and_the_answer_is_i_dont_know() -> None:
+    result = OfflineExecutive(memory).ask("Where was the grandmother of Taeson Wuditon born?")
+    assert result.answer == ABSTAIN
+    (step, *rest) = result.trace
+    assert step.stage == "identification" and step.memory_answer == ABSTAIN
+    assert step.hop == "hop 1: the grandmother of Taeson Wuditon"
+    assert [s.sub_question for s in rest] == ["Where was the grandmother of Taeson Wuditon born?"]
+
+
+def test_the_answer_most_wordings_agree_on_wins() -> None:
+    def noisy(questions: list[str]) -> list[str]:
+        # The user's own words get a wrong answer; the trained wordings agree on another.
+        return ["Ilse Marr" if q == "Who is Tomas Rudd's dad?" else "Karl Rudd" for q in questions]
+
+    assert OfflineExecutive(noisy).ask("Who is Tomas Rudd's dad?").answer == "Karl Rudd"
+
+
+def test_ask_many_batches_memory_calls_per_round_of_hops() -> None:
+    calls: list[int] = []
+
+    def counting(questions: list[str]) -> list[str]:
         calls.append(len(questions))
         return memory(questions)
 
-    OfflineExecutive(counting).ask_many(list(FACTS))
-    assert len(calls) == 2  # one grounding batch, one answer-seeking batch, whatever the number of questions
+    questions = ["Where was Draketh Tirvomont born?", "Who is Taeson Wuditon's mum?"] * 3
+    answers = OfflineExecutive(counting).ask_many(questions)
+    assert [a.answer for a in answers] == ["Wosby", "Cimina Stosley"] * 3
+    assert len(calls) == 1  # every question's wordings in one batch
+    assert len(set(OfflineExecutive(counting).reader.wordings(questions[0]))) >= 1
+
+
+DOCUMENTS = {
+    "feilas.md": "# Feilas Huthow\n\nFeilas Huthow is a joiner. He works for Jumley Timber. He was born in "
+    "1929.\n",
+    "jumley.md": "# Jumley Timber\n\nJumley Timber is based in Waithford. It was founded by Grisik Gosow in "
+    "1958.\n",
+    "grisik.md": "# Grisik Gosow\n\nGrisik Gosow was born in Kodun in 1921. The sisters of Grisik Gosow "
+    "are Golia Gosow and Nonina Gosow.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def trained_memory() -> Callable[[list[str]], list[str]]:
+    """A memory that recalls exactly the offline generator's training questions of three documents."""
+    generator = OfflineGenerator()
+    documents = [
+        Document(id=name, source="t", path=name, text=text, content_hash=name)
+        for name, text in DOCUMENTS.items()
+    ]
+    rows = [r for d in documents for r in generator.reflect_document(d, 1)]
+    rows = dedupe(rows + generator.reflect_corpus(documents, 1))
+    table = {normalise_text(r.question): r.answer for r in rows if r.split == "train"}
+    return lambda questions: [table.get(normalise_text(q), ABSTAIN) for q in questions]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who founded Jumley Timber?", "Grisik Gosow"),  # stated in the passive
+        ("Where was Grisik Gosow born?", "Kodun"),  # stated with a year beside the place
+        ("In which city was Grisik Gosow born?", "Kodun"),
+        ("Who set up the company Feilas Huthow works for?", "Grisik Gosow"),
+        ("Where is Feilas Huthow's employer based?", "Waithford"),
+        ("In which year was the founder of Feilas Huthow's employer born?", "1921"),
+        ("Who are the sisters of the founder of Jumley Timber?", "Golia Gosow and Nonina Gosow"),
+    ],
+)
+def test_the_executive_asks_in_the_wordings_the_generator_trains(
+    trained_memory: Callable[[list[str]], list[str]], question: str, expected: str
+) -> None:
+    assert OfflineExecutive(trained_memory).ask(question).answer == expected
+
+
+def test_probe_wordings_never_enter_training() -> None:
+    generator = OfflineGenerator()
+    documents = [
+        Document(id=name, source="t", path=name, text=text, content_hash=name)
+        for name, text in DOCUMENTS.items()
+    ]
+    rows = dedupe([r for d in documents for r in generator.reflect_document(d, 1)])
+    trained = {normalise_text(r.question) for r in rows if r.split == "train"}
+    probes = [r for r in rows if r.split == "probe"]
+    assert probes and not [p.question for p in probes if normalise_text(p.question) in trained]
+
+
+def test_set_f1_scores_the_items_of_an_answer() -> None:
+    expected = [("Golia Gosow",), ("Nonina Gosow",)]
+    assert set_f1("Golia Gosow and Nonina Gosow", expected) == 1.0
+    assert set_f1("Nonina Gosow, Golia Gosow", expected) == 1.0
+    assert set_f1("Golia Gosow", expected) == pytest.approx(2 / 3)
+    assert set_f1("Golia Gosow and Karl Rudd", expected) == pytest.approx(0.5)
+    assert set_f1("Karl Rudd", expected) == 0.0
+    assert set_f1("Pell & Marr and Sons", [("Pell & Marr and Sons",)]) == 1.0  # a name is not split
+    item = QAItem(
+        "Who are the sisters?", ("Golia Gosow and Nonina Gosow",), items=("Golia Gosow", "Nonina Gosow")
+    )
+    assert item.exact_match("Nonina Gosow and Golia Gosow") == 1.0
+    assert item.exact_match("Nonina Gosow") == 0.0

@@ -27,7 +27,17 @@ class GateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_new_knowledge: float = Field(
-        0.5, ge=0, le=1, description="lowest exact match on new-knowledge probes"
+        0.5,
+        ge=0,
+        le=1,
+        description="lowest exact match on the new and changed documents' training pairs (recall)",
+    )
+    min_probe_em: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="lowest exact match on their probes, wordings never trained (generalisation); at 0 "
+        "the gate shows it beside recall without holding a candidate back",
     )
     max_retention_drop: float = Field(
         0.1, ge=0, le=1, description="largest retention loss against the champion"

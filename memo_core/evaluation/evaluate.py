@@ -76,6 +76,7 @@ def evaluate_candidate(
         retention,
         champion_retention,
         canary.drift,
+        probes=results["new_knowledge_probes"].exact_match if "new_knowledge_probes" in results else None,
     )
     training = json.loads((store.local_path(checkpoint) / "training.json").read_text())
     report = EvaluationReport(

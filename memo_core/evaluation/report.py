@@ -85,6 +85,8 @@ class EvaluationReport:
                     continue
                 if suite.f1 is not None:
                     out[f"{name}_f1"] = round(suite.f1, 4)
+                if suite.set_f1 is not None and name == "heldout":
+                    out[f"{name}_set_f1"] = round(suite.set_f1, 4)
                 if suite.old_answer_rate is not None:
                     out[f"{name}_old_answer_rate"] = round(suite.old_answer_rate, 4)
                 if suite.judged_correct is not None:
@@ -142,17 +144,26 @@ def render_report(plan: UpdatePlan, report: dict[str, Any], version: str | None 
     ]
     judged = any(s.get("judged_correct") is not None for s in suites.values())
     lines += [
-        "| suite | questions | exact match | F1 | old answer given | champion EM |"
+        "| suite | questions | exact match | F1 | set F1 | old answer given | champion EM |"
         + (" judge |" if judged else ""),
-        "| --- | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if judged else ""),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if judged else ""),
     ]
     for name, suite in suites.items():
         champion = champion_suites.get(name, {})
+        set_f1 = suite.get("set_f1") if name == "heldout" else None
         row = (
             f"| {name} | {suite['count']} | {_score(suite['exact_match'])} | {_score(suite['f1'])} | "
-            f"{_score(suite.get('old_answer_rate'))} | {_score(champion.get('exact_match'))} |"
+            f"{_score(set_f1)} | {_score(suite.get('old_answer_rate'))} | "
+            f"{_score(champion.get('exact_match'))} |"
         )
         lines.append(row + (f" {_score(suite.get('judged_correct'))} |" if judged else ""))
+    if "new_knowledge_probes" in suites:
+        lines += [
+            "",
+            "*new_knowledge* is recall of the pairs trained; *new_knowledge_probes* asks the same facts in "
+            "wordings never trained (generalisation); *heldout* asks questions in users' words through the "
+            'executive, set F1 scoring the items of answers such as "A, B and C".',
+        ]
     if any(s.get("old_answer_rate") is not None for s in suites.values()):
         lines += [
             "",

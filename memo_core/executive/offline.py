@@ -1,9 +1,11 @@
-"""The EXECUTIVE: answers a user's question by interrogating the MEMORY model with sub-questions.
+"""The offline EXECUTIVE: answers a user's question by asking the MEMORY model one hop at a time.
 
-The offline default is a deterministic protocol over templates. Grounding finds bridge phrases ("the
-designer of the Quillmark lamp") and turns each into a sub-question; entity identification asks the memory
-who or what the bridge names; answer seeking re-asks the question with the bridge replaced by that entity.
-Every sub-question and memory answer is kept in a trace.
+The question is read with the generator's English pipeline (``questions``). Its innermost hop ("the mother
+of X", "the firm that employs X") is asked first, in the wordings the generator trains for that relation;
+the answer the most of those wordings agree on replaces the phrase, and the question is read again until it
+names its subject directly, when it is asked as written and in its trained wordings. A hop with several
+values ("the sisters of X") is followed for each, and the answer is the union. Every hop is in the trace;
+when the memory knows no answer at a hop, the question is asked as it stands before giving up.
 """
 
 from __future__ import annotations
@@ -14,87 +16,106 @@ from dataclasses import dataclass
 
 from memo_core.executive.config import ExecutiveConfig
 from memo_core.executive.protocol import ExecutiveAnswer, MemoryFn, TraceStep
-from memo_core.text import NAME_PATTERN
+from memo_core.executive.questions import QuestionReader
+from memo_core.text import and_list, answer_form, answer_items
 
-# A trailing lower-case head noun belongs to the entity ("the Quillmark lamp"), unless a verb or particle.
-_NOT_HEAD = {
-    "born", "based", "located", "founded", "built", "made", "work", "works", "live", "lives", "join",
-    "joined",
-    "open", "opened", "in", "on", "at", "for", "to", "from", "by", "and", "or", "do", "does", "did", "have",
-    "has", "had", "was", "is", "were", "are", "first", "start", "started", "use", "used", "hold", "holds",
-}  # fmt: skip
-_BRIDGE = re.compile(
-    rf"\bthe\s+(?P<role>(?:[a-z-]+\s+){{0,3}}?[a-z-]+)\s+of\s+(?P<entity>(?:the\s+)?{NAME_PATTERN}(?:\s+[a-z]+)?)"
-)
+ABSTAIN = "I don't know."
+_ABSTAINED = frozenset({"", answer_form(ABSTAIN)})
+_NAMED = re.compile(r"\bthe names? of (?=the\b|[A-Z])")  # "the name of X's mother" asks for X's mother
 
 
 @dataclass(frozen=True)
-class Bridge:
-    phrase: str
-    role: str
-    entity: str
+class _Branch:
+    """One reading of a question: its text with the hops resolved so far."""
 
-    @property
-    def sub_question(self) -> str:
-        return f"Who is the {self.role} of {self.entity}?"
-
-
-def find_bridges(question: str, limit: int) -> list[Bridge]:
-    """Bridge phrases: 'the <role> of <named entity>' inside a question, outermost first."""
-    bridges = []
-    for match in _BRIDGE.finditer(question):
-        entity = match.group("entity")
-        words = entity.split()
-        if words[-1].islower() and words[-1] in _NOT_HEAD:
-            entity = " ".join(words[:-1])
-        phrase = question[match.start() : match.start("entity") + len(entity)]
-        bridges.append(Bridge(phrase=phrase, role=match.group("role"), entity=entity))
-    return bridges[:limit]
+    index: int  # the question it answers
+    text: str
+    names: tuple[tuple[int, int], ...] = ()  # character spans of the entities resolved into it
+    hops: int = 0
+    last_try: bool = False  # a hop went unanswered: only the question as it stands is left to ask
 
 
 class OfflineExecutive:
-    """Deterministic executive: direct question, plus one bridged re-ask per bridge phrase."""
+    """Deterministic executive over the generator's wordings: hops resolved from the inside out."""
 
     def __init__(self, memory: MemoryFn, config: ExecutiveConfig | None = None) -> None:
         self.memory = memory
         self.config = config or ExecutiveConfig()
+        self.reader = QuestionReader(self.config.spacy_model)
 
     def ask(self, question: str) -> ExecutiveAnswer:
         return self.ask_many([question])[0]
 
     def ask_many(self, questions: Sequence[str]) -> list[ExecutiveAnswer]:
-        """Answer several questions, batching each stage's memory calls across all of them."""
+        """Answer several questions, one batch of memory calls per round of hops across all of them."""
         results = [ExecutiveAnswer(question=q, answer="") for q in questions]
-        bridges = [find_bridges(q, self.config.max_bridges) for q in questions]
-
-        # Grounding: the question as asked, and each bridge's identifying sub-question.
-        grounding = [(i, q) for i, q in enumerate(questions)]
-        grounding += [(i, b.sub_question) for i, bs in enumerate(bridges) for b in bs]
-        grounded = self._ask_memory(grounding, "grounding", results)
-        for i, question in enumerate(questions):
-            results[i].answer = grounded[(i, question)]
-
-        # Entity identification and answer seeking: replace each bridge with the entity the memory named.
-        seeking = []
-        for i, (question, bs) in enumerate(zip(questions, bridges, strict=True)):
-            rewritten = question
-            for bridge in bs:
-                entity = grounded[(i, bridge.sub_question)]
-                if entity:
-                    rewritten = rewritten.replace(bridge.phrase, entity, 1)
-            if rewritten != question:
-                seeking.append((i, rewritten))
-        for (i, _), answer in self._ask_memory(seeking, "answer_seeking", results).items():
-            if answer:
-                results[i].answer = answer
+        found: list[list[str]] = [[] for _ in questions]
+        active = [_Branch(i, _NAMED.sub("", q)) for i, q in enumerate(questions)]
+        while active:
+            plans = []
+            for branch in active:
+                hop = None
+                if not branch.last_try and branch.hops < self.config.max_hops:
+                    hop = self.reader.innermost_hop(branch.text, branch.names)
+                if hop:
+                    asks = list(hop.asks)
+                elif branch.last_try:  # its trained wordings would ask about the hop's entity instead
+                    asks = [branch.text]
+                else:
+                    asks = self.reader.wordings(branch.text, branch.names)
+                plans.append((branch, hop, asks))
+            replies = self._ask([q for _, _, asks in plans for q in asks])
+            following = []
+            for branch, hop, asks in plans:
+                answer, asked = _agreed(asks, replies)
+                trace = results[branch.index].trace
+                if hop is None or hop.whole:
+                    named = f"hop {branch.hops + 1}: {hop.phrase}" if hop else "answer"
+                    trace.append(TraceStep("answer_seeking", asked or asks[0], answer or ABSTAIN, named))
+                    if answer:
+                        found[branch.index].append(answer)
+                    continue
+                named = f"hop {branch.hops + 1}: {hop.phrase}"
+                trace.append(TraceStep("identification", asked or asks[0], answer or ABSTAIN, named))
+                if not answer:
+                    following.append(_Branch(branch.index, branch.text, branch.names, branch.hops, True))
+                    continue
+                for entity in _items(answer, hop.plural):
+                    text = branch.text[: hop.start] + entity + branch.text[hop.end :]
+                    shift = len(entity) - (hop.end - hop.start)
+                    names = [(s + shift, e + shift) if s >= hop.end else (s, e) for s, e in branch.names]
+                    names = [(s, e) for s, e in names if not hop.start <= s < hop.start + len(entity)]
+                    names.append((hop.start, hop.start + len(entity)))
+                    following.append(_Branch(branch.index, text, tuple(names), branch.hops + 1))
+            active = following
+        for result, answers in zip(results, found, strict=True):
+            unique = list({answer_form(a): a for a in reversed(answers)}.values())[::-1]
+            result.answer = and_list(unique) if unique else ABSTAIN
         return results
 
-    def _ask_memory(
-        self, asks: list[tuple[int, str]], stage: str, results: list[ExecutiveAnswer]
-    ) -> dict[tuple[int, str], str]:
-        if not asks:
-            return {}
-        answers = self.memory([q for _, q in asks])
-        for (i, q), a in zip(asks, answers, strict=True):
-            results[i].trace.append(TraceStep(stage=stage, sub_question=q, memory_answer=a))
-        return {key: a for key, a in zip(asks, answers, strict=True)}
+    def _ask(self, questions: list[str]) -> dict[str, str]:
+        unique = list(dict.fromkeys(questions))
+        return dict(zip(unique, self.memory(unique), strict=True)) if unique else {}
+
+
+def _agreed(asks: Sequence[str], replies: dict[str, str]) -> tuple[str, str]:
+    """The answer most wordings agree on (the earliest wording breaks ties), and the first that gave it;
+    ("", "") when the memory knew none."""
+    votes: dict[str, list[str]] = {}
+    for ask in asks:
+        reply = replies.get(ask, "")
+        if answer_form(reply) not in _ABSTAINED:
+            votes.setdefault(answer_form(reply), []).append(ask)
+    if not votes:
+        return "", ""
+    best = max(votes.values(), key=len)
+    return replies[best[0]], best[0]
+
+
+def _items(answer: str, plural: bool) -> list[str]:
+    """The entities a hop's answer names: "A, B and C" -> ["A", "B", "C"] when the hop asked for several or
+    every part is a name (a singular relation may still have several values)."""
+    parts = [p for p in answer_items(answer) if p]
+    if len(parts) > 1 and (plural or all(p[:1].isupper() for p in parts)):
+        return parts
+    return [answer]

@@ -18,6 +18,7 @@ class TraceStep:
     stage: str  # grounding | identification | answer_seeking
     sub_question: str
     memory_answer: str
+    hop: str = ""  # offline: which hop of the question this call resolved ("hop 1: the mother of X")
 
 
 @dataclass

@@ -92,12 +92,15 @@ class Reflection:
 
 
 def dedupe(reflections: Iterable[Reflection]) -> list[Reflection]:
-    """Drop every pair whose normalised question was already seen; the first one wins."""
+    """Drop every pair whose normalised question was already seen (the first one wins), and every probe
+    whose question is also trained: a probe measures a wording the memory never saw."""
+    rows = list(reflections)
+    trained = {normalise_text(r.question) for r in rows if r.split == "train"}
     seen: set[str] = set()
     kept: list[Reflection] = []
-    for reflection in reflections:
+    for reflection in rows:
         key = normalise_text(reflection.question)
-        if key not in seen:
+        if key not in seen and (reflection.split == "train" or key not in trained):
             seen.add(key)
             kept.append(reflection)
     return kept

@@ -80,6 +80,7 @@ def answer_with_citations(executive: Executive, index: CitationIndex, question: 
         steps.append(
             {
                 "stage": step.stage,
+                "hop": step.hop,
                 "sub_question": step.sub_question,
                 "memory_answer": step.memory_answer,
                 "citations": cited,

@@ -33,7 +33,7 @@ from memo_core.reflections.generators.offline.statements import (
 )
 from memo_core.reflections.generators.sentences import FieldLine, Layout, Sentence, layout
 from memo_core.sources.scan import Document
-from memo_core.text import answer_form
+from memo_core.text import and_list, answer_form, normalise_text
 
 
 @dataclass
@@ -191,6 +191,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
     config = config or OfflineRulesConfig()
     n = config.wordings
     facts: list[Fact] = []
+    shorts: list[Fact] = []
     for reading in analysis.readings:
         before = len(facts)
         for statement in reading.statements:
@@ -226,6 +227,11 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                     describes=describes,
                     answer_name=argument.value.text,
                 )
+                if statement.subject.named:
+                    short = wordings.short_forward(statement, argument)
+                    shorts += _facts(
+                        short, argument.value.raw, slot, statement.subject, statement.sentence, 2
+                    )
         for relation in reading.relations:
             child = relation.values[0] if len(relation.values) == 1 else None
             if relation.noun in wordings.CHILD_NOUNS and child is not None:
@@ -233,10 +239,10 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                 owners = relation.owners or (relation.owner,)
                 people = [replace(o, label=PERSON) for o in owners]
                 parents = wordings.relation_forward(child.text, "parent", people)
-                answer = wordings.and_list([o.raw for o in owners])
+                answer = and_list([o.raw for o in owners])
                 facts += _facts(parents, answer, "relation", child, relation.sentence, n)
             asked = wordings.relation_forward(relation.owner.text, relation.noun, relation.values)
-            answer = wordings.and_list([v.raw for v in relation.values])
+            answer = and_list([v.raw for v in relation.values])
             describes = (
                 wordings.describe(relation.owner.text, relation.noun) if len(relation.values) == 1 else ""
             )
@@ -289,7 +295,7 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
         facts += _facts(
             asked, line.value, "field", subject, sentence, n, describes=describes, answer_name=line.value
         )
-    return facts
+    return facts + _unambiguous(shorts, facts)
 
 
 _OPENERS = frozenset({
@@ -337,6 +343,7 @@ def inferred(analysis: Analysis, config: OfflineRulesConfig | None = None) -> li
     config = config or OfflineRulesConfig()
     n = config.wordings
     facts: list[Fact] = []
+    shorts: list[Fact] = []
     for reading in analysis.readings:
         for statement in reading.statements:
             if not statement.subject.named or not _identifying(statement):
@@ -352,6 +359,16 @@ def inferred(analysis: Analysis, config: OfflineRulesConfig | None = None) -> li
                 n,
                 kind="inferred",
                 predicate=predicate,
+            )
+            short = wordings.short_backward(statement)
+            shorts += _facts(
+                short,
+                statement.subject.raw,
+                "subject",
+                statement.subject,
+                statement.sentence,
+                1,
+                kind="inferred",
             )
         for relation in reading.relations:
             for value in relation.values:
@@ -383,7 +400,16 @@ def inferred(analysis: Analysis, config: OfflineRulesConfig | None = None) -> li
             else wordings.definition_backward(line.value)
         )
         facts += _facts(asked, subject.raw, "subject", value, sentence, n, kind="inferred")
-    return facts
+    return facts + _unambiguous(shorts, facts)
+
+
+def _unambiguous(shorts: Sequence[Fact], facts: Sequence[Fact]) -> list[Fact]:
+    """Short questions whose answer no other fact of the document contradicts: "What did X study?" is
+    dropped when X studied two subjects, each with its own year."""
+    answers: dict[str, set[str]] = {}
+    for fact in [*shorts, *facts]:
+        answers.setdefault(normalise_text(fact.question), set()).add(answer_form(fact.answer))
+    return [replace(f, probe=None) for f in shorts if len(answers[normalise_text(f.question)]) == 1]
 
 
 def _record_sentence(line: FieldLine) -> Sentence:

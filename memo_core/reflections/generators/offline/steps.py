@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memo_core.reflections.generators.facts import Fact
-from memo_core.reflections.generators.offline.wordings import and_list, finish
-from memo_core.text import normalise_text
+from memo_core.reflections.generators.offline.wordings import finish
+from memo_core.text import and_list, normalise_text
 
 PRONOUNS = frozenset(
     [

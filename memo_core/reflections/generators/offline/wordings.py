@@ -50,11 +50,6 @@ def finish(text: str) -> str:
     return text[:1].upper() + text[1:] + "?"
 
 
-def and_list(items: Sequence[str]) -> str:
-    """ "A, B and C"."""
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
-
-
 def participle(lemma: str) -> str:
     words = lemma.split()
     forms = getInflection(words[0], "VBN")
@@ -223,6 +218,33 @@ def backward(statement: Statement) -> list[str]:
             finish(f"Name the {typed or 'one'} that {verb.finite} {args}"),
         ]
     return questions
+
+
+def short_forward(statement: Statement, argument: Argument) -> list[str]:
+    """The question for ``argument`` with the statement's other arguments left out ("Where was X born?" for
+    "X was born in Y in 1950"), as a user or the executive asks it; with the active voice for an agent
+    ("Who founded Y?" for "Y was founded by X")."""
+    others = [a for a in statement.arguments if a is not argument and a.role != "attribute"]
+    if not others:
+        return []
+    short = Statement(statement.subject, statement.verb, (argument,), statement.sentence)
+    asked = forward(short, argument)[:1]
+    verb = statement.verb
+    if verb.passive and argument.prep == "by" and verb.aux in ("was", "were", "is", "are"):
+        forms = getInflection(verb.lemma.split()[0], "VBD" if verb.aux in ("was", "were") else "VBZ")
+        if forms:
+            active = " ".join([forms[0], *verb.lemma.split()[1:]])
+            asked.append(finish(f"{who(argument.value)} {active} {statement.subject.text}"))
+    return asked
+
+
+def short_backward(statement: Statement) -> list[str]:
+    """The subject asked for by the verb and its objects alone: "Who founded Y?" for "X founded Y in 1991"."""
+    objects = tuple(a for a in statement.arguments if a.role in ("object", "dative"))
+    kept = [a for a in statement.arguments if a.role != "attribute"]
+    if not objects or len(objects) == len(kept):
+        return []
+    return backward(Statement(statement.subject, statement.verb, objects, statement.sentence))[:1]
 
 
 # Relations: "The sisters of Lio Varesh are A and B." ------------------------------------------------------
@@ -446,3 +468,99 @@ def participle_label(label: str) -> str:
         return ""
     lemmas = getLemma(word, "VERB")
     return word if lemmas and participle(lemmas[0]) == word and lemmas[0] != word else ""
+
+
+# What a user's relation noun asks, in the wordings the generator trains (general English, not a corpus) --
+
+# Relation nouns asked under another name: "dad" is "father", a "spouse" is a husband or a wife.
+RELATION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "dad": ("father",),
+    "mum": ("mother",),
+    "mom": ("mother",),
+    "spouse": ("husband", "wife"),
+    "partner": ("husband", "wife", "spouse"),
+    "husband": ("spouse",),
+    "wife": ("spouse",),
+    "parent": ("father", "mother"),
+    "sibling": ("brother", "sister"),
+    "kid": ("child",),
+    "child": ("son", "daughter"),
+    "job": ("occupation",),
+    "profession": ("occupation",),
+    "trade": ("occupation",),
+    "pastime": ("hobby",),
+    "hobby": ("pastime",),
+    "boss": ("head", "chief executive", "leader"),
+    "head": ("chief executive", "director", "leader", "chair"),
+    "leader": ("head", "chief executive"),
+    "hometown": ("birthplace",),
+    "co-founder": ("founder",),
+    "firm": ("company",),
+}
+# Verbs asked under another: "set up" and "start" an organisation are "found" it.
+VERB_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "set": ("found", "establish"),
+    "start": ("found", "establish"),
+    "establish": ("found",),
+    "create": ("found",),
+    "found": ("establish",),
+    "head": ("lead", "run"),
+    "lead": ("head", "run"),
+    "run": ("head", "lead"),
+}
+
+
+def verb_synonyms(lemma: str) -> tuple[str, ...]:
+    return VERB_SYNONYMS.get(lemma, ())
+
+
+def _nominal(owner: str, noun: str) -> list[str]:
+    """Relation nouns whose fact a text states with a verb ("founder": "Y was founded by X")."""
+    if noun in ("founder", "co-founder"):
+        asked = [f"Who founded {owner}", f"By whom was {owner} founded", f"Who was {owner} founded by"]
+    elif noun == "employer":
+        asked = [
+            f"Who does {owner} work for",
+            f"Where does {owner} work",
+            f"For which place does {owner} work",
+            f"Which place does {owner} work for",
+            f"Who employs {owner}",
+        ]
+    elif noun in ("birthplace", "hometown"):
+        asked = [
+            f"Where was {owner} born",
+            f"In which place was {owner} born",
+            f"Where does {owner} come from",
+        ]
+    elif noun in ("occupation", "job", "profession", "trade"):
+        asked = [f"Who is {owner}", f"What is {owner}'s occupation", f"What is {owner} by profession"]
+        asked += [f"Who was {owner}", f"What was {owner}'s occupation"]
+    elif noun in ("hobby", "pastime"):
+        asked = pastime(owner)
+    elif noun in ("headquarters", "base", "home", "location", "seat"):
+        asked = [f"Where is {owner} based", f"In which place is {owner} based", f"Where is {owner} located"]
+    elif noun in ("industry", "sector", "field"):
+        asked = [f"In which industry does {owner} work", f"In what does {owner} work", f"What is {owner}"]
+    elif noun in ("spouse", "husband", "wife", "partner"):
+        asked = [f"Who is {owner} married to", f"Whom did {owner} marry", f"Who did {owner} marry"]
+    else:
+        return []
+    return [finish(q) for q in asked]
+
+
+def relation_asks(owner: str, noun: str) -> list[str]:
+    """The sub-questions for "the ``noun`` of ``owner``": the relation as the generator words it, for the
+    noun, its lemma and its synonyms, singular and plural, then the verb statements that state it."""
+    *modifiers, head = noun.lower().split()
+    lemmas = getLemma(head, "NOUN")
+    lemma = " ".join([*modifiers, lemmas[0] if lemmas else head])
+    nouns = [lemma, *RELATION_SYNONYMS.get(lemma, ())]
+    person, thing = Mention("", "", label=PERSON), Mention("", "")
+    asked: list[str] = []
+    for n in nouns:
+        for value in (person, thing):
+            asked += relation_forward(owner, n, [value])[:2]
+            asked += relation_forward(owner, n, [value, value])[:2]
+    for n in nouns:
+        asked += _nominal(owner, n)
+    return list(dict.fromkeys(asked))
