@@ -7,14 +7,16 @@ memory on the held-out questions of examples/questions.jsonl.
 Corpora of bench/corpora (dev and held-out splits): no memory is trained for them here, so MeMo's column is
 a memory that recalls exactly the generator's training questions and knows nothing else (what the trained
 memory does on its training wording, EM 1.0 in the demo); it measures whether the executive reaches the
-facts through the wordings the generator trains. BM25 reads the same documents.
+facts through the wordings the generator trains. BM25 reads the same documents. With --train each split is
+also learnt by the production update (`memo update`, a full build in one training process, under
+.memo/bench-ask/) and its candidate memory is asked the same questions: MeMo itself.
 
 BM25 (bm25s over 120-word passages): each sub-question retrieves the top passages, and a reader answers with
 the offline generator's fact from those passages whose question is closest to the sub-question. Context
 tokens are what an executive LLM would have to read per question: memory answers (MeMo) or retrieved
 passages (BM25), counted with the memory's tokenizer (sample corpus only).
 
-Run: .venv/bin/python bench/ask.py [--config examples/demo.yaml] [--what all|sample|corpora]
+Run: .venv/bin/python bench/ask.py [--config examples/demo.yaml] [--what all|sample|corpora] [--train]
 (writes bench/results/ask.json)
 """
 
@@ -22,11 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from memo_core.config import load_config
 from memo_core.evaluation.metrics import QAItem, set_f1, token_f1
@@ -194,6 +202,29 @@ def corpus_results(config: Any) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def trained_results(folder: Path) -> dict[str, Any]:
+    """A memory trained on one bench corpus split by the production update (``memo update``, one training
+    process), its candidate and BM25 asked the split's questions."""
+    work = ROOT / ".memo" / "bench-ask" / f"{folder.parent.name}-{folder.name}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    settings = {
+        "store": {"root": str(work / "store")},
+        "sources": [{"name": folder.parent.name, "url": str(folder / "docs")}],
+        "training": {"mode": "full", "launcher": "none"},
+        "evaluation": {"questions_file": str(folder / "questions.jsonl")},
+        "registry": {"model_name": f"bench-{folder.parent.name}-{folder.name}"},
+    }
+    path = work / "memo.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    env = {**os.environ, "PREFECT_HOME": str(work / "prefect"), "HF_HUB_OFFLINE": "1"}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "flows.cli", "update", "--config", str(path)], env=env, check=True)
+    result = sample_results(load_config(path), folder / "docs", alias="candidate")
+    result["update_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
 def print_table(title: str, results: list[dict[str, Any]]) -> None:
     print(title)
     print(
@@ -220,6 +251,11 @@ def main() -> None:
         help="the documents the champion was trained on",
     )
     parser.add_argument("--what", choices=("all", "sample", "corpora"), default="all")
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="also train a memory on each bench corpus split with `memo update` (minutes per split)",
+    )
     parser.add_argument("--out", default=str(RESULTS), help="where the figures are written")
     args = parser.parse_args()
     config = load_config(args.config)
@@ -234,21 +270,27 @@ def main() -> None:
         figures["corpora"] = corpus_results(config)
         for name, results in figures["corpora"].items():
             print_table(f"bench/corpora/{name}", results)
+    if args.train:
+        figures["trained"] = {}
+        for folder in sorted(p for p in CORPORA.glob("*/*") if (p / "questions.jsonl").exists()):
+            name = f"{folder.parent.name}/{folder.name}"
+            figures["trained"][name] = trained = trained_results(folder)
+            print_table(f"bench/corpora/{name}, memory trained by memo update", trained["results"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"wrote {out}")
 
 
-def sample_results(config: Any, corpus: Path) -> dict[str, Any]:
-    """The champion memory and BM25 on the sample corpus's held-out questions."""
+def sample_results(config: Any, corpus: Path, alias: str = "champion") -> dict[str, Any]:
+    """The memory registered as ``alias`` and BM25 on the held-out questions of its corpus."""
     registry = open_registry(config)
-    champion = registry.get("champion")
+    champion = registry.get(alias)
     documents = scan_sources([SourceConfig(name="docs", url=str(corpus))]).documents
     items = questions_about(
         documents, Path(config.evaluation.questions_file or ROOT / "examples/questions.jsonl")
     )
-    memory = MemoryModel.load(registry.memory_dir("champion"), config.memory.max_new_tokens)
+    memory = MemoryModel.load(registry.memory_dir(alias), config.memory.max_new_tokens)
 
     def count(texts: Sequence[str]) -> int:
         return sum(len(memory.tokenizer(t)["input_ids"]) for t in texts)
@@ -266,7 +308,7 @@ def sample_results(config: Any, corpus: Path) -> dict[str, Any]:
         "corpus": corpus.name,
         "questions": len(items),
         "results": [
-            run("MeMo (champion memory)", items, memo, config),
+            run(f"MeMo ({alias} memory)", items, memo, config),
             run("BM25 top-3 + reader", items, bm25, config),
         ],
     }

@@ -211,9 +211,14 @@ def ask(config_path: str | None, question: str, trace: bool, ref: str, as_json: 
             hop = f" {step['hop']}" if step.get("hop") else ""
             click.echo(f"  [{step['stage']}{hop}] {step['sub_question']}  ->  {step['memory_answer']}")
     click.echo(result["answer"])
-    for citation in result["citations"]:
-        spans = ", ".join(f"{start}-{end}" for start, end in citation["spans"])
-        click.echo(f"  source: {', '.join(citation['document_ids'])} (characters {spans})")
+    sources = [
+        f"  source: {', '.join(c['document_ids'])} (characters "
+        + ", ".join(f"{start}-{end}" for start, end in c["spans"])
+        + ")"
+        for c in result["citations"]
+    ]
+    for line in dict.fromkeys(sources):  # several reflections may cite the same sentences
+        click.echo(line)
 
 
 @main.command()

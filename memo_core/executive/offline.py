@@ -67,7 +67,8 @@ class OfflineExecutive:
             replies = self._ask([q for _, _, asks in plans for q in asks])
             following = []
             for branch, hop, asks in plans:
-                answer, asked = _agreed(asks, replies)
+                own_words = branch.text if hop is None or hop.whole else ""
+                answer, asked = _agreed(asks, replies, own_words)
                 trace = results[branch.index].trace
                 if hop is None or hop.whole:
                     named = f"hop {branch.hops + 1}: {hop.phrase}" if hop else "answer"
@@ -98,18 +99,24 @@ class OfflineExecutive:
         return dict(zip(unique, self.memory(unique), strict=True)) if unique else {}
 
 
-def _agreed(asks: Sequence[str], replies: dict[str, str]) -> tuple[str, str]:
-    """The answer most wordings agree on (the earliest wording breaks ties), and the first that gave it;
-    ("", "") when the memory knew none."""
+def _agreed(asks: Sequence[str], replies: dict[str, str], own_words: str = "") -> tuple[str, str]:
+    """The answer the wordings agree on, and the first wording that gave it; ("", "") when none is sure.
+
+    A trained memory answers its trained wordings alike and other wordings of a fact it knows as often as
+    not wrongly, and rarely says it does not know. So an answer counts when every wording that answered
+    gave it, or when at least two gave it and more than gave any other; failing that, the memory's reply to
+    the user's own words (``own_words``), as a question without hops would be answered."""
     votes: dict[str, list[str]] = {}
     for ask in asks:
         reply = replies.get(ask, "")
         if answer_form(reply) not in _ABSTAINED:
             votes.setdefault(answer_form(reply), []).append(ask)
-    if not votes:
-        return "", ""
-    best = max(votes.values(), key=len)
-    return replies[best[0]], best[0]
+    ranked = sorted(votes.values(), key=len, reverse=True)
+    if ranked and (len(ranked) == 1 or len(ranked[0]) >= 2 and len(ranked[0]) > len(ranked[1])):
+        return replies[ranked[0][0]], ranked[0][0]
+    if own_words and answer_form(replies.get(own_words, "")) not in _ABSTAINED:
+        return replies[own_words], own_words
+    return "", ""
 
 
 def _items(answer: str, plural: bool) -> list[str]:
