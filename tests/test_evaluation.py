@@ -90,6 +90,13 @@ def test_gate_names_each_failed_check():
     assert failed.failures[2].startswith("canary_drift 0.350 > max_canary_drift 0.200")
 
 
+def test_gate_shows_probe_em_beside_new_knowledge_and_holds_only_when_set():
+    shown = apply_gate(GateConfig(), 0.9, None, None, probes=0.3)
+    assert shown.passed and [c.name for c in shown.checks] == ["new_knowledge", "new_knowledge_probes"]
+    held = apply_gate(GateConfig(min_probe_em=0.5), 0.9, None, None, probes=0.3)
+    assert held.failures == ["new_knowledge_probes 0.300 < min_probe_em 0.500"]
+
+
 def test_gate_runs_only_the_checks_it_has_measurements_for():
     config = GateConfig(min_new_knowledge=0.5, max_canary_drift=0.1)
     full_build = apply_gate(config, 0.6, None, None, canary_drift=None)

@@ -171,7 +171,10 @@ def test_update_report_holds_every_suite_the_canary_and_the_gate_and_goes_to_mlf
     first_key = evaluate_candidate(config, FULL, reflection_set_key(1), "checkpoints/v1", None)
     first = store.read_json(first_key)
     assert first["canary"]["reference"] is None  # the offline base is random weights: no reference
-    assert [check["name"] for check in first["gate"]["checks"]] == ["new_knowledge"]
+    # Probes (generalisation) are listed beside new knowledge (recall); at the default limit 0 they pass.
+    checks = {check["name"]: check for check in first["gate"]["checks"]}
+    assert list(checks) == ["new_knowledge", "new_knowledge_probes"]
+    assert checks["new_knowledge_probes"]["limit"] == 0.0 and checks["new_knowledge_probes"]["passed"]
     assert register_candidate(config, FULL, reflection_set_key(1), "checkpoints/v1", first_key) == "1"
 
     champion_dir = store.local_path("checkpoints/v1")
@@ -193,7 +196,7 @@ def test_update_report_holds_every_suite_the_canary_and_the_gate_and_goes_to_mlf
         assert name in metrics
     assert metrics["canary_drift"] == round(canary["drift"], 4)
     checks = {check["name"]: check for check in report["gate"]["checks"]}
-    assert set(checks) == {"new_knowledge", "retention_drop", "canary_drift"}
+    assert set(checks) == {"new_knowledge", "new_knowledge_probes", "retention_drop", "canary_drift"}
     assert checks["new_knowledge"]["passed"] is False  # an untrained model learnt nothing
     assert not report["gate"]["passed"]
 
