@@ -21,12 +21,11 @@ from memo_core.reflections.generators.offline.pipeline import load_pipeline
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
 _PARTICLES = frozenset({"of", "de", "van", "von", "da", "del", "der", "du", "la", "le", "&"})
 _RELATIVES = frozenset({"that", "which", "who", "whom"})
 _WH = frozenset({"who", "whom", "what", "which", "where", "when", "how", "whose"})
-_BE = frozenset({"be"})
 _NOUN_TAGS = frozenset({"NN", "NNS"})
 _MODIFIER_TAGS = frozenset({"JJ", "JJS", "JJR", "NN", "NNS", "VBN", "VBG", "CD"})
 _VERB_TAGS = frozenset({"VBZ", "VBD", "VBP"})
@@ -93,28 +92,19 @@ def units(doc: Doc, names: Sequence[tuple[int, int]] = ()) -> list[Unit]:
     return out
 
 
-def _starts_name(token: object) -> bool:
-    from spacy.tokens import Token
-
-    assert isinstance(token, Token)
+def _starts_name(token: Token) -> bool:
     if token.lower_ in _WH or token.tag_ == "POS":
         return False
     capital = token.text[:1].isupper()
     return (token.tag_ in ("NNP", "NNPS") and capital) or (token.i > 0 and capital and token.is_alpha)
 
 
-def _in_name(token: object) -> bool:
-    from spacy.tokens import Token
-
-    assert isinstance(token, Token)
+def _in_name(token: Token) -> bool:
     return token.tag_ != "POS" and token.text[:1].isupper() and token.lower_ not in _WH
 
 
-def _name_unit(doc: Doc, tokens: Sequence[object]) -> Unit:
-    from spacy.tokens import Token
-
+def _name_unit(doc: Doc, tokens: Sequence[Token]) -> Unit:
     first, last = tokens[0], tokens[-1]
-    assert isinstance(first, Token) and isinstance(last, Token)
     start, end = first.idx, last.idx + len(last)
     text = doc.text[start:end]
     return Unit(text, text.lower(), text.lower(), "NAME", start, end, name=True)
@@ -148,7 +138,7 @@ class QuestionReader:
 def _hop(question: str, us: list[Unit], start: int, end: int, asks: list[str], plural: bool) -> Hop:
     phrase = question[us[start].start : us[end - 1].end]
     before, after = us[:start], [u for u in us[end:] if u.tag != "."]
-    whole = not after and len(before) == 2 and before[0].lower in _WH and before[1].lemma in _BE
+    whole = not after and len(before) == 2 and before[0].lower in _WH and before[1].lemma == "be"
     if whole:
         asks = [*asks, question]
     return Hop(phrase, us[start].start, us[end - 1].end, tuple(_dedupe(asks)), plural, whole)
@@ -322,7 +312,7 @@ def _relational(us: list[Unit], words: list[str]) -> list[str]:
             asked += wordings.relation_asks(name.text, "birthplace")
         else:
             asked += [*wordings.born(name.text, "1900"), *wordings.born(name.text, "1 May 1900")]
-    if us[0].lower == "how" and us[1].tag == "JJ" and us[2].lemma in _BE:  # "How tall is X?"
+    if us[0].lower == "how" and us[1].tag == "JJ" and us[2].lemma == "be":  # "How tall is X?"
         asked += wordings.measure(name.text, us[1].lower, us[2].lower)
         if us[1].lower in wordings.DIMENSIONS:
             asked += wordings.relation_asks(name.text, wordings.DIMENSIONS[us[1].lower])
