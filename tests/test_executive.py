@@ -4,6 +4,8 @@ import pytest
 
 from memo_core.evaluation.metrics import QAItem, set_f1
 from memo_core.executive.offline import ABSTAIN, OfflineExecutive
+from memo_core.executive.questions import without_in_laws
+from memo_core.memory.recall import Recalled
 from memo_core.reflections.generators.offline.generator import OfflineGenerator
 from memo_core.reflections.records import dedupe
 from memo_core.sources.scan import Document
@@ -78,7 +80,7 @@ def test_an_unknown_hop_is_named_in_the_trace_and_the_answer_is_i_dont_know() ->
     assert [s.sub_question for s in rest] == ["Where was the grandmother of Taeson Wuditon born?"]
 
 
-def test_the_answer_most_wordings_agree_on_wins() -> None:
+def test_without_confidence_the_answer_most_wordings_agree_on_wins() -> None:
     def noisy(questions: list[str]) -> list[str]:
         # The user's own words get a wrong answer; the trained wordings agree on another.
         return ["Ilse Marr" if q == "Who is Tomas Rudd's dad?" else "Karl Rudd" for q in questions]
@@ -164,3 +166,44 @@ def test_set_f1_scores_the_items_of_an_answer() -> None:
     )
     assert item.exact_match("Nonina Gosow and Golia Gosow") == 1.0
     assert item.exact_match("Nonina Gosow") == 0.0
+
+
+def test_the_answer_the_memory_is_surest_of_wins_when_it_says_how_sure() -> None:
+    def scored(questions: list[str]) -> list[str]:
+        # Two junk wordings agree on a wrong answer; the trained wording is answered with more certainty.
+        sure = {"Who is the father of Tomas Rudd?": Recalled("Karl Rudd", -0.05)}
+        return [sure.get(q, Recalled("Ilse Marr", -0.9)) for q in questions]
+
+    result = OfflineExecutive(scored).ask("Who is Tomas Rudd's dad?")
+    assert result.answer == "Karl Rudd"
+    assert result.trace[0].sub_question == "Who is the father of Tomas Rudd?"
+
+
+def test_an_answer_that_repeats_the_questions_subject_does_not_count() -> None:
+    def echoing(questions: list[str]) -> list[str]:
+        echo, answer = Recalled("Tomas Rudd", -0.01), Recalled("Karl Rudd", -0.5)
+        return [echo if q == "Who is the father of Tomas Rudd?" else answer for q in questions]
+
+    assert OfflineExecutive(echoing).ask("Who is the father of Tomas Rudd?").answer == "Karl Rudd"
+
+
+def test_in_laws_hyphenated_names_and_phrasal_verbs_are_read_as_english() -> None:
+    facts = {
+        "Who is Sander Ilves-Kask married to?": "Ruth Oduya-Fell",
+        "Who is the mother of Ruth Oduya-Fell?": "Maren Oduya-Fell",
+        "Who founded Jumley Timber?": "Grisik Gosow",
+    }
+
+    def known(questions: list[str]) -> list[str]:
+        return [facts.get(q, ABSTAIN) for q in questions]
+
+    executive = OfflineExecutive(known)
+    result = executive.ask("Who is Sander Ilves-Kask's mother-in-law?")
+    assert result.answer == "Maren Oduya-Fell"
+    assert hops(result) == ["hop 1: Sander Ilves-Kask's spouse", "hop 2: Ruth Oduya-Fell's mother"]
+    assert executive.ask("Who is the mother-in-law of Sander Ilves-Kask?").answer == "Maren Oduya-Fell"
+    assert executive.ask("Who set up Jumley Timber?").answer == "Grisik Gosow"
+    assert (
+        without_in_laws("Who are the sons-in-law of Ab Cd?")
+        == "Who are the husbands of the daughter of Ab Cd?"
+    )

@@ -2,8 +2,8 @@
 
 The question is read with the generator's English pipeline (``questions``). Its innermost hop ("the mother
 of X", "the firm that employs X") is asked first, in the wordings the generator trains for that relation;
-the answer the most of those wordings agree on replaces the phrase, and the question is read again until it
-names its subject directly, when it is asked as written and in its trained wordings. A hop with several
+the answer the memory is surest of replaces the phrase, and the question is read again until it names its
+subject directly, when it is asked as written and in its trained wordings. A hop with several
 values ("the sisters of X") is followed for each, and the answer is the union. Every hop is in the trace;
 when the memory knows no answer at a hop, the question is asked as it stands before giving up.
 """
@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from memo_core.executive.config import ExecutiveConfig
 from memo_core.executive.protocol import ExecutiveAnswer, MemoryFn, TraceStep
-from memo_core.executive.questions import QuestionReader
-from memo_core.text import and_list, answer_form, answer_items
+from memo_core.executive.questions import QuestionReader, without_in_laws
+from memo_core.memory.recall import Recalled
+from memo_core.text import NAME, and_list, answer_form, answer_items
 
 ABSTAIN = "I don't know."
 _ABSTAINED = frozenset({"", answer_form(ABSTAIN)})
@@ -50,7 +52,7 @@ class OfflineExecutive:
         """Answer several questions, one batch of memory calls per round of hops across all of them."""
         results = [ExecutiveAnswer(question=q, answer="") for q in questions]
         found: list[list[str]] = [[] for _ in questions]
-        active = [_Branch(i, _NAMED.sub("", q)) for i, q in enumerate(questions)]
+        active = [_Branch(i, without_in_laws(_NAMED.sub("", q))) for i, q in enumerate(questions)]
         while active:
             plans = []
             for branch in active:
@@ -68,7 +70,7 @@ class OfflineExecutive:
             following = []
             for branch, hop, asks in plans:
                 own_words = branch.text if hop is None or hop.whole else ""
-                answer, asked = _agreed(asks, replies, own_words)
+                answer, asked = _settled(asks, replies, own_words)
                 trace = results[branch.index].trace
                 if hop is None or hop.whole:
                     named = f"hop {branch.hops + 1}: {hop.phrase}" if hop else "answer"
@@ -78,7 +80,7 @@ class OfflineExecutive:
                     continue
                 named = f"hop {branch.hops + 1}: {hop.phrase}"
                 trace.append(TraceStep("identification", asked or asks[0], answer or ABSTAIN, named))
-                if not answer:
+                if not _entity(answer):
                     following.append(_Branch(branch.index, branch.text, branch.names, branch.hops, True))
                     continue
                 for entity in _items(answer, hop.plural):
@@ -99,24 +101,43 @@ class OfflineExecutive:
         return dict(zip(unique, self.memory(unique), strict=True)) if unique else {}
 
 
-def _agreed(asks: Sequence[str], replies: dict[str, str], own_words: str = "") -> tuple[str, str]:
-    """The answer the wordings agree on, and the first wording that gave it; ("", "") when none is sure.
+def _settled(asks: Sequence[str], replies: dict[str, str], own_words: str = "") -> tuple[str, str]:
+    """The answer the wordings settle on, and the wording that gave it; ("", "") when none is sure.
 
     A trained memory answers its trained wordings alike and other wordings of a fact it knows as often as
-    not wrongly, and rarely says it does not know. So an answer counts when every wording that answered
-    gave it, or when at least two gave it and more than gave any other; failing that, the memory's reply to
-    the user's own words (``own_words``), as a question without hops would be answered."""
+    not wrongly, fluently, and rarely says it does not know; wordings built from one template go wrong
+    together. So when the memory reports its confidence the surest answer counts, the user's own words
+    among the candidates. Otherwise an answer counts when every wording that answered gave it, or when at
+    least two gave it and more than gave any other; failing that, the memory's reply to the user's own
+    words (``own_words``), as a question without hops would be answered."""
+    answered = [a for a in dict.fromkeys([*asks, own_words]) if a and _answered(a, replies.get(a, ""))]
+    scored = [a for a in answered if isinstance(replies[a], Recalled)]
+    if scored:
+        surest = max(scored, key=lambda a: cast(Recalled, replies[a]).confidence)
+        return replies[surest], surest
     votes: dict[str, list[str]] = {}
     for ask in asks:
-        reply = replies.get(ask, "")
-        if answer_form(reply) not in _ABSTAINED:
-            votes.setdefault(answer_form(reply), []).append(ask)
+        if ask in answered:
+            votes.setdefault(answer_form(replies[ask]), []).append(ask)
     ranked = sorted(votes.values(), key=len, reverse=True)
     if ranked and (len(ranked) == 1 or len(ranked[0]) >= 2 and len(ranked[0]) > len(ranked[1])):
         return replies[ranked[0][0]], ranked[0][0]
-    if own_words and answer_form(replies.get(own_words, "")) not in _ABSTAINED:
+    if own_words in answered:
         return replies[own_words], own_words
     return "", ""
+
+
+def _answered(question: str, reply: str) -> bool:
+    """Whether the memory answered: not "I don't know.", and not with what the question itself names."""
+    form = answer_form(reply)
+    named = {answer_form(name.removesuffix("'s")) for name in NAME.findall(question)}
+    return form not in _ABSTAINED and not reply.startswith(ABSTAIN) and form not in named
+
+
+def _entity(answer: str) -> bool:
+    """Whether a hop's answer names something the question can go on to ask about: "Ruth", "the Velsmouth
+    Seed Bank", not "a film director" or "47 m"."""
+    return answer.removeprefix("the ").removeprefix("The ")[:1].isupper()
 
 
 def _items(answer: str, plural: bool) -> list[str]:

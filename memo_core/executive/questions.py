@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lemminflect import getInflection
+from lemminflect import getAllLemmas, getInflection
 
 from memo_core.reflections.generators.offline import wordings
 from memo_core.reflections.generators.offline.pipeline import load_pipeline
@@ -59,7 +59,8 @@ class Hop:
 
 def units(doc: Doc, names: Sequence[tuple[int, int]] = ()) -> list[Unit]:
     """The question's tokens with each name merged into one unit: proper nouns, capitalised words after the
-    first and the spans of entities already put in by earlier hops."""
+    first and the spans of entities already put in by earlier hops. Hyphenated words ("Wren-Harcourt",
+    "mother-in-law") are one unit."""
     out: list[Unit] = []
     tokens = list(doc)
     i = 0
@@ -74,22 +75,33 @@ def units(doc: Doc, names: Sequence[tuple[int, int]] = ()) -> list[Unit]:
             i = j
             continue
         if _starts_name(token):
-            j = i + 1
+            j = _hyphenated(tokens, i)
             while j < len(tokens) and (
                 _in_name(tokens[j])
                 or (tokens[j].lower_ in _PARTICLES and j + 1 < len(tokens) and _in_name(tokens[j + 1]))
             ):
-                j += 1
+                j = _hyphenated(tokens, j)
             out.append(_name_unit(doc, tokens[i:j]))
             i = j
             continue
-        out.append(
-            Unit(
-                token.text, token.lower_, token.lemma_.lower(), token.tag_, token.idx, token.idx + len(token)
-            )
-        )
-        i += 1
+        j = _hyphenated(tokens, i)
+        # the head of a compound: "mothers-in-law" inflects its first part, "well-known" its last
+        head = token if any(t.tag_ == "IN" for t in tokens[i + 1 : j]) else tokens[j - 1]
+        text = doc.text[token.idx : tokens[j - 1].idx + len(tokens[j - 1])]
+        lemma = "".join(t.lemma_.lower() if t is head else t.lower_ + t.whitespace_ for t in tokens[i:j])
+        out.append(Unit(text, text.lower(), lemma.strip(), head.tag_, token.idx, token.idx + len(text)))
+        i = j
     return out
+
+
+def _hyphenated(tokens: Sequence[Token], i: int) -> int:
+    """The end of the word starting at token i, its hyphenated parts included."""
+    j = i + 1
+    while j + 1 < len(tokens) and tokens[j].text == "-" and not tokens[j - 1].whitespace_:
+        if tokens[j].whitespace_ or not tokens[j + 1].is_alpha:
+            break
+        j += 2
+    return j
 
 
 def _starts_name(token: Token) -> bool:
@@ -108,6 +120,24 @@ def _name_unit(doc: Doc, tokens: Sequence[Token]) -> Unit:
     start, end = first.idx, last.idx + len(last)
     text = doc.text[start:end]
     return Unit(text, text.lower(), text.lower(), "NAME", start, end, name=True)
+
+
+_IN_LAW = re.compile(rf"\b(the |'s )({'|'.join(wordings.IN_LAWS)})(s?)-in-law\b( of )?", re.IGNORECASE)
+
+
+def without_in_laws(question: str) -> str:
+    """ "X's mother-in-law" -> "X's spouse's mother", "the sons-in-law of X" -> "the husbands of the daughter
+    of X": relations the memory was told as two."""
+
+    def plain(match: re.Match[str]) -> str:
+        through, relation = wordings.IN_LAWS[match[2].lower()]
+        if match[1] == "'s ":
+            return f"'s {through}'s {relation}{match[3]}{match[4] or ''}"
+        if match[4]:
+            return f"{match[1]}{relation}{match[3]} of the {through} of "
+        return match[0]
+
+    return _IN_LAW.sub(plain, question)
 
 
 class QuestionReader:
@@ -138,6 +168,7 @@ class QuestionReader:
 def _hop(question: str, us: list[Unit], start: int, end: int, asks: list[str], plural: bool) -> Hop:
     phrase = question[us[start].start : us[end - 1].end]
     before, after = us[:start], [u for u in us[end:] if u.tag != "."]
+    # "Who is the mother of X?", "Where is X's home port?": the phrase's entity is the answer
     whole = not after and len(before) == 2 and before[0].lower in _WH and before[1].lemma == "be"
     if whole:
         asks = [*asks, question]
@@ -226,10 +257,14 @@ def _object_relative(us: list[Unit], i: int) -> tuple[int, int, list[str], bool]
     if k >= len(us) or us[k].tag not in _VERB_TAGS:
         return None
     verb, stop = us[k], k + 1
+    passive = verb.lemma in ("be", "have") and stop < len(us) and us[stop].tag == "VBN"
+    stop += passive  # "the bridge that Hewitt Brothers were fined over"
     stranded = ""
     if stop < len(us) and us[stop].tag in ("IN", "RP") and (stop + 1 >= len(us) or not us[stop + 1].name):
         stranded, stop = us[stop].lower, stop + 1
     do, base, head = _DO[verb.tag], verb.lemma, us[end - 1].lemma
+    if passive:
+        do, base = verb.text, us[k + 1].text
     said = f"{do} {subject.text} {base} {stranded}".strip()
     asks = [f"Who {said}", f"What {said}", f"Which {head} {said}"]
     if stranded in ("for", "at", "in"):
@@ -242,9 +277,10 @@ def _object_relative(us: list[Unit], i: int) -> tuple[int, int, list[str], bool]
     return i, stop, [wordings.finish(q) for q in asks], us[end - 1].tag == "NNS"
 
 
-def _resaid(asks: list[str], verb: Unit, lemma: str) -> list[str]:
-    """The sub-questions with the verb replaced by a synonym in the same form."""
-    forms = getInflection(lemma.split()[0], verb.tag)
+def _resaid(asks: list[str], verb: Unit, lemma: str, tag: str = "") -> list[str]:
+    """The sub-questions with the verb replaced by a synonym in the same form (``tag``, the verb's own by
+    default)."""
+    forms = getInflection(lemma.split()[0], tag or verb.tag)
     said = " ".join([forms[0] if forms else lemma.split()[0], *lemma.split()[1:]])
     return [re.sub(rf"\b{re.escape(verb.text)}\b( up| out)?", said, q, count=1) for q in asks]
 
@@ -254,6 +290,7 @@ def _resaid(asks: list[str], verb: Unit, lemma: str) -> list[str]:
 _PLACE_NOUNS = frozenset(
     {"city", "town", "village", "country", "place", "county", "region", "state", "island", "port"}
 )
+_KINDS = frozenset({"kind", "type", "sort"})
 _ORG_NOUNS = frozenset({"company", "firm", "business", "organisation", "organization", "employer"})
 
 
@@ -262,6 +299,10 @@ def _canonical(us: list[Unit]) -> list[str]:
     was X born?" and "In which place was X born?"; "Which company employs X?" also "Who employs X?"."""
     if len(us) < 3:
         return []
+    kinds = (i for i in (1, 2) if i + 2 < len(us) and us[i].lemma in _KINDS and us[i + 1].lower == "of")
+    kind = next(kinds, 0)
+    if kind and us[kind - 1].lower in ("which", "what"):  # "What kind of boat is X?" asks what boat X is
+        return _canonical([*us[:kind], *us[kind + 2 :]])
     out: list[str] = []
     words = [u.text for u in us if u.tag != "."]
     lead = 1 if us[0].tag == "IN" else 0
@@ -281,14 +322,17 @@ def _canonical(us: list[Unit]) -> list[str]:
         elif noun in _ORG_NOUNS:
             out += [f"Who {rest} {prep}", f"What {rest} {prep}", f"Which place {rest} {prep}"]
             out += [f"{(prep or 'for').capitalize()} which place {rest}"] if prep else []
+        elif us[-2].lemma in ("have", "be"):  # "Which sisters does X have?": "What does X have?" asks nothing
+            out += [f"Which {noun} {rest} {prep}"]
         else:
             out += [f"What {rest} {prep}", f"Which {noun} {rest} {prep}"]
-    out += _relational(us, words)
     out += _restated(us)
-    for u in us:
+    for at, u in enumerate(us):
         if u.tag in _VERB_TAGS or u.tag in ("VB", "VBN"):
+            supported = any(v.lemma == "do" for v in us[:at])  # "What did X set up?": "found", not "founded"
             for alt in wordings.verb_synonyms(u.lemma):
-                out += _resaid([" ".join(words), *out], u, alt)
+                out += _resaid([" ".join(words), *out], u, alt, "VB" if supported else "")
+    out += _relational(us, words)
     return [wordings.finish(q) for q in out]
 
 
@@ -301,11 +345,20 @@ def _relational(us: list[Unit], words: list[str]) -> list[str]:
     name, lemmas = names[0], {u.lemma for u in us}
     lowered = " ".join(w.lower() for w in words)
     asked: list[str] = []
+    at = us.index(name)
+    if (
+        at > 0 and us[at - 1].lower == "the"
+    ):  # "Who chairs the Tallisk Society?": asked with and without "the"
+        the = Unit(
+            f"the {name.text}", f"the {name.lower}", name.lemma, "NAME", us[at - 1].start, name.end, True
+        )
+        asked += _relational([*us[: at - 1], the, *us[at + 1 :]], words)
     if re.search(rf"does {re.escape(name.lower)} do( for a living| for work)?$", lowered):
         asked += wordings.relation_asks(name.text, "occupation")
     if "employ" in lemmas and us.index(name) > 0:
         asked += wordings.relation_asks(name.text, "employer")
-    if "bear" in lemmas or "born" in lemmas:
+    born = next((i for i, u in enumerate(us) if u.lemma in ("bear", "born")), -1)
+    if born > us.index(name):  # "Where was X born?", not "Who was born in X?"
         wh = us[0].lower if us[0].tag != "IN" else us[1].lower
         noun = us[2].lemma if us[0].tag == "IN" and len(us) > 2 else us[1].lemma
         if wh == "where" or noun in _PLACE_NOUNS:
@@ -317,8 +370,11 @@ def _relational(us: list[Unit], words: list[str]) -> list[str]:
         if us[1].lower in wordings.DIMENSIONS:
             asked += wordings.relation_asks(name.text, wordings.DIMENSIONS[us[1].lower])
     if us[0].lower == "who" and us[1].tag in ("VBZ", "VBD") and us.index(name) in (2, 3):
-        # "Who chairs X?" asks X's chair; "Who designed X?" X's designer
-        asked += [q for noun in _agent_nouns(us[1].lemma) for q in wordings.relation_asks(name.text, noun)]
+        # "Who chairs X?" asks X's chair; "Who designed X?" X's designer; "Who set up X?" X's founder
+        phrasal = us.index(name) == 3 and us[2].tag == "RP"
+        verbs = [*([] if phrasal else [us[1].lemma]), *wordings.verb_synonyms(us[1].lemma)]
+        nouns = [noun for verb in verbs for noun in _agent_nouns(verb)]
+        asked += [q for noun in dict.fromkeys(nouns) for q in wordings.relation_asks(name.text, noun)]
     lead = 1 if us[0].tag == "IN" else 0
     if lead + 1 < len(us) and us[lead].lower in ("which", "what") and us[lead + 1].tag in _NOUN_TAGS:
         noun = us[lead + 1].text
@@ -328,9 +384,11 @@ def _relational(us: list[Unit], words: list[str]) -> list[str]:
 
 
 def _agent_nouns(verb: str) -> list[str]:
-    """Who does what a verb says: "chair" chairs, a "designer" designs, a "conductor" conducts."""
+    """Who does what a verb says, where English has the noun: a "designer" designs, a "conductor" conducts,
+    and where it has no such noun, the verb's own: the "chair" chairs."""
     stem = verb[:-1] if verb.endswith("e") else verb
-    return [verb, f"{stem}er", f"{stem}or"]
+    agents = [noun for noun in (f"{stem}er", f"{stem}or") if "NOUN" in getAllLemmas(noun)]
+    return agents or ([verb] if "NOUN" in getAllLemmas(verb) else [])
 
 
 def _restated(us: list[Unit]) -> list[str]:

@@ -23,6 +23,7 @@ from transformers import (
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 from memo_core.memory.config import OfflineModelSpec
+from memo_core.memory.recall import Recalled
 
 PAD, USER, ASSISTANT, END = "<|pad|>", "<|user|>", "<|assistant|>", "<|end|>"
 SPECIAL_TOKENS = [PAD, USER, ASSISTANT, END]
@@ -117,7 +118,7 @@ class MemoryModel:
             answers.extend(self._answer_batch(questions[start : start + batch_size]))
         return answers
 
-    def _answer_batch(self, questions: Sequence[str]) -> list[str]:
+    def _answer_batch(self, questions: Sequence[str]) -> list[Recalled]:
         prompts = [prompt_ids(self.tokenizer, q) for q in questions]
         width = max(len(p) for p in prompts)
         pad_id = self.tokenizer.pad_token_id
@@ -130,5 +131,23 @@ class MemoryModel:
             do_sample=False,
             pad_token_id=pad_id,
             eos_token_id=self.tokenizer.eos_token_id,
+            output_scores=True,
+            return_dict_in_generate=True,
         )
-        return [str(self.tokenizer.decode(row[width:], skip_special_tokens=True)).strip() for row in output]
+        generated = output.sequences[:, width:]
+        log_probs = self.model.compute_transition_scores(
+            output.sequences, output.scores, normalize_logits=True
+        )
+        confidence = mean_answer_log_prob(generated, log_probs, self.tokenizer.eos_token_id)
+        return [
+            Recalled(str(self.tokenizer.decode(row, skip_special_tokens=True)).strip(), float(score))
+            for row, score in zip(generated, confidence, strict=True)
+        ]
+
+
+def mean_answer_log_prob(generated: torch.Tensor, log_probs: torch.Tensor, end_id: int) -> torch.Tensor:
+    """Each row's mean log-probability over its answer tokens, its first end token included: what generate
+    adds after that is padding."""
+    is_end = (generated == end_id).long()
+    counted = (is_end.cumsum(dim=1) - is_end) == 0
+    return (log_probs * counted).sum(dim=1) / counted.sum(dim=1).clamp(min=1)

@@ -497,6 +497,15 @@ RELATION_SYNONYMS: dict[str, tuple[str, ...]] = {
     "co-founder": ("founder",),
     "firm": ("company",),
 }
+# Relations through a marriage, asked as the two relations they are: a mother-in-law is a spouse's mother,
+# a son-in-law a daughter's husband. (Siblings-in-law are left out: a spouse's sibling or a sibling's spouse.)
+IN_LAWS: dict[str, tuple[str, str]] = {
+    "mother": ("spouse", "mother"),
+    "father": ("spouse", "father"),
+    "parent": ("spouse", "parent"),
+    "son": ("daughter", "husband"),
+    "daughter": ("son", "wife"),
+}
 # Verbs asked under another: "set up" and "start" an organisation are "found" it.
 VERB_SYNONYMS: dict[str, tuple[str, ...]] = {
     "set": ("found", "establish"),
