@@ -55,6 +55,22 @@ def test_prepositional_object_and_time_range() -> None:
     )
 
 
+def test_a_length_of_time_is_asked_how_long() -> None:
+    """ "for six years" says how long, not when; the short question keeps the object it is about."""
+    pairs = train_pairs("Dindeth Lasen ran the Peholm Press for six years.")
+    assert ("How long did Dindeth Lasen run the Peholm Press?", "six years") in pairs
+    assert not [q for q, a in pairs if a == "six years" and q.startswith("When")]
+    assert not [q for q, _ in pairs if q == "How long did Dindeth Lasen run?"]
+
+
+def test_a_lower_case_phrase_after_a_name_is_not_part_of_it() -> None:
+    """ "Jumley Timber as a joiner" is no organisation's name; "the Saltmarsh Bridge over the river Tarrow"
+    may be one."""
+    pairs = train_pairs("Feilas Huthow works for Jumley Timber as a joiner.")
+    assert ("Who works for Jumley Timber?", "Feilas Huthow") in pairs
+    assert not [a for _, a in pairs if "as a joiner" in a]
+
+
 def test_passive_with_agent() -> None:
     """ "was founded by" asks for the agent and, the other way, for the thing founded."""
     assert_pairs(

@@ -1402,8 +1402,11 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
         if dep == "prep":  # "University of Ebbling", "The Fox in Winter"; not "the Company in Ebbrook"
             if child.lower_ == "of" or child.ent_iob_ == "I":
                 return True
-            places = [c for c in child.children if c.dep_ == "pobj" and c.ent_type_ in PLACES]
-            return (parent.pos_ == "PROPN" or bool(parent.ent_type_)) and not places
+            objects = [c for c in child.children if c.dep_ == "pobj"]
+            places = [c for c in objects if c.ent_type_ in PLACES]
+            # "The Fox in Winter", "Saltmarsh Bridge over the river Tarrow"; not "Timber as a joiner"
+            named = any(t.text[:1].isupper() or t.like_num for c in objects for t in c.subtree)
+            return (parent.pos_ == "PROPN" or bool(parent.ent_type_)) and named and not places
         if dep == "punct":  # "Hale, Dunmore and Price" holds its commas when read as one list
             listed = child.text == "," and with_conjuncts and any(c.dep_ == "conj" for c in parent.children)
             return listed or child.text in ("-", "\u2011", "'", ".")

@@ -42,6 +42,12 @@ _TYPE_NOUNS = {PERSON: "person", "ORG": "organisation", "GPE": "place", "LOC": "
 CHILD_NOUNS = frozenset({"son", "daughter", "child"})
 _SCALES = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
 _TIME_PREPOSITIONS = frozenset({"until", "since", "by", "before", "after", "till"})
+# A length of time rather than a point in it: "six years", "18 months", "a decade", "several weeks"
+_DURATION = re.compile(
+    r"^(?:(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|a few|\d+)"
+    r"(?:\s+(?:more|full|whole))?\s+)?(?:of\s+)?(hours?|days?|weeks?|months?|years?|decades?|centuries|century)$",
+    re.IGNORECASE,
+)
 
 
 def finish(text: str) -> str:
@@ -143,6 +149,14 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
         return questions
     if is_time(argument):
         year = is_year(value.text)
+        span = _DURATION.match(value.text)
+        if span and prep in ("for", "") and not year:  # "for six years": how long, not when
+            return [
+                inverted("How long"),
+                inverted("For how long"),
+                finish(f"{subject} {verb.finite} {other} for how long"),
+                inverted(f"For how many {plural(span.group(1).lower())}"),
+            ]
         if prep in _TIME_PREPOSITIONS:
             p = prep.capitalize()
             return [
@@ -223,11 +237,13 @@ def backward(statement: Statement) -> list[str]:
 def short_forward(statement: Statement, argument: Argument) -> list[str]:
     """The question for ``argument`` with the statement's other arguments left out ("Where was X born?" for
     "X was born in Y in 1950"), as a user or the executive asks it; with the active voice for an agent
-    ("Who founded Y?" for "Y was founded by X")."""
+    ("Who founded Y?" for "Y was founded by X"). Objects stay: "How long did X run?" is not "How long did
+    X run the seed bank?"."""
     others = [a for a in statement.arguments if a is not argument and a.role != "attribute"]
-    if not others:
+    objects = tuple(a for a in others if a.role in ("object", "dative", "complement"))
+    if len(objects) == len(others):
         return []
-    short = Statement(statement.subject, statement.verb, (argument,), statement.sentence)
+    short = Statement(statement.subject, statement.verb, (argument, *objects), statement.sentence)
     asked = forward(short, argument)[:1]
     verb = statement.verb
     if verb.passive and argument.prep == "by" and verb.aux in ("was", "were", "is", "are"):
