@@ -47,11 +47,11 @@ def test_a_packaged_base_that_is_not_installed_names_the_install_command(
         resolve_base_model("tiny-base", tmp_path)
 
 
-def test_a_gguf_file_of_an_architecture_transformers_cannot_read_is_refused_clearly(tmp_path: Path) -> None:
+def _unreadable_gguf(file: Path) -> Path:
+    """A valid GGUF file of an architecture transformers does not convert."""
     gguf = pytest.importorskip("gguf", reason="the gguf package is not installed: run `make pretrained`")
     import numpy as np
 
-    file = tmp_path / "odd.gguf"
     writer = gguf.GGUFWriter(str(file), "rwkv6")
     writer.add_block_count(1)
     writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
@@ -59,11 +59,26 @@ def test_a_gguf_file_of_an_architecture_transformers_cannot_read_is_refused_clea
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    return file
+
+
+def test_a_gguf_file_of_an_architecture_transformers_cannot_read_is_refused_clearly(tmp_path: Path) -> None:
+    file = _unreadable_gguf(tmp_path / "odd.gguf")
     with pytest.raises(BaseModelError, match="architecture rwkv6 is not supported"):
         resolve_base_model(str(file), tmp_path / "cache")
     assert not list((tmp_path / "cache").iterdir())  # nothing half-converted is left behind
     with pytest.raises(BaseModelError, match="no such file"):
         resolve_base_model(str(tmp_path / "missing.gguf"), tmp_path / "cache")
+
+
+def test_a_gguf_url_is_copied_down_before_it_is_read(endpoint: str, tmp_path: Path) -> None:
+    from s3_server import make_bucket, options
+
+    file = _unreadable_gguf(tmp_path / "odd.gguf")
+    bucket, _ = make_bucket(endpoint, {"models/odd.gguf": file.read_bytes()})
+    with pytest.raises(BaseModelError, match=f"s3://{bucket}/models/odd.gguf'.*rwkv6 is not supported"):
+        resolve_base_model(f"s3://{bucket}/models/odd.gguf", tmp_path / "cache", options(endpoint))
+    assert not list((tmp_path / "cache").iterdir())
 
 
 @pytest.fixture(scope="module")
