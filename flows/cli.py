@@ -33,9 +33,22 @@ config_option = click.option(
 
 def _load(config_path: str | None) -> MemoConfig:
     try:
-        return load_config(config_path)
+        config = load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    if config.log_level == "DEBUG":
+        _library_logs(verbose=True)
+    return config
+
+
+# Libraries whose routine lines bury memo's own: a line per Prefect log request (httpx), DeepSpeed's
+# accelerator and hostfile notes. Shown again with `memo --verbose` or `log_level: DEBUG`.
+_CHATTY = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "DeepSpeed": logging.ERROR}
+
+
+def _library_logs(verbose: bool) -> None:
+    for name, level in _CHATTY.items():
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else level)
 
 
 @contextlib.contextmanager
@@ -81,13 +94,15 @@ def _clear_errors() -> Iterator[None]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also show the libraries' routine log lines.")
+def main(verbose: bool) -> None:
     """memo keeps a MEMORY model current with your documents; an executive answers from it."""
     for name, value in _ENVIRONMENT_DEFAULTS.items():
         os.environ.setdefault(name, value)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=False
     )
+    _library_logs(verbose)
 
 
 @main.command()

@@ -18,6 +18,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -293,6 +294,11 @@ def _single_process_rendezvous() -> dict[str, str]:
     }
 
 
+# DeepSpeed's own notes on a healthy start: its INFO lines, and the accelerator it picked and the hostfile it
+# did not need ("Setting accelerator to CPU", "Unable to find hostfile") logged as warnings.
+_ROUTINE = re.compile(r"\[INFO\]|\[WARNING\] \[(?:real_accelerator|runner)\.py:")
+
+
 def _run(
     command: list[str], keep_open: int, pass_env: tuple[str, ...], extra_env: dict[str, str]
 ) -> tuple[int, list[str]]:
@@ -321,7 +327,7 @@ def _run(
                     if PROGRESS_MARK in line:
                         log.info("%s", line.split(PROGRESS_MARK, 1)[1].strip())
                     elif line:
-                        log.log(logging.DEBUG if "[INFO]" in line else logging.INFO, "%s", line)
+                        log.log(logging.DEBUG if _ROUTINE.search(line) else logging.INFO, "%s", line)
         except BaseException:  # cancelled or interrupted: stop the job rather than leave it training
             _stop(process)
             raise
