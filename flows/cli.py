@@ -119,7 +119,9 @@ def update(config_path: str | None, mode: Literal["incremental", "full"] | None,
 
     with _clear_errors():
         check_local_roots(config.sources)
-        result = knowledge_update(config_path=str(config_file(config_path)), mode=mode, dry_run=dry_run)
+        result = knowledge_update(
+            config_path=str(config_file(config_path)), mode=mode or "as configured", dry_run=dry_run
+        )
     click.echo("")
     if result["status"] == "already-registered":
         click.echo(

@@ -43,7 +43,13 @@ def gpu_slots(occupy: int) -> AbstractContextManager[object]:
 def fine_tune(
     config_path: str, corpus_version: int, mode: Literal["incremental", "full"] | None = None
 ) -> str:
-    """Train the candidate of ``corpus_version`` (reflections built if missing); return its checkpoint key."""
+    """Train the candidate of ``corpus_version`` (reflections built if missing); return its checkpoint key.
+
+    Args:
+        config_path: memo.yaml, relative to the worker's checkout.
+        corpus_version: the corpus version the knowledge update planned.
+        mode: the mode it planned (incremental or full); unset, training.mode.
+    """
     config = load_config(config_path)
     plan = plan_update(config, corpus_version, mode)
     if plan.is_empty:

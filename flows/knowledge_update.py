@@ -22,19 +22,22 @@ from tasks.training import train_candidate, train_candidate_on_deployment
 @flow(name="knowledge-update")
 def knowledge_update(
     config_path: str = "memo.yaml",
-    mode: Literal["incremental", "full"] | None = None,
+    mode: Literal["as configured", "incremental", "full"] = "as configured",
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Bring the MEMORY model up to date with the sources and register the result as a ``candidate``.
 
-    mode: ``incremental`` continues from the champion with a replay sample, ``full`` rebuilds from the base
-    model; by default the config's ``training.mode``. dry_run stops after planning and reports the delta.
+    Args:
+        config_path: memo.yaml, relative to the worker's checkout.
+        mode: incremental continues from the champion with a replay of earlier reflections; full rebuilds
+            from the base model; as configured takes training.mode from memo.yaml.
+        dry_run: scan and plan only, and report what changed; nothing is trained.
     """
     logger = get_run_logger()
     took = _stage_timer(logger)
     config = load_config(config_path)
     scan = scan_sources_task(config.sources, config.store.root, config.store.storage_options)
-    plan = plan_update(config, scan.manifest_version, mode)
+    plan = plan_update(config, scan.manifest_version, None if mode == "as configured" else mode)
     logger.info(
         "corpus v%s, %s update: %d new or changed, %d removed, %d moved, %d skipped files",
         plan.corpus_version,

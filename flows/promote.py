@@ -54,8 +54,10 @@ async def emit_approval(approval: Approval) -> None:
 def promote(config_path: str = "memo.yaml", version: str | None = None) -> dict[str, Any]:
     """Make the newest approved version that waits ``champion`` (the old champion becomes ``previous``).
 
-    version: promote exactly this version (a number or alias) instead; the run fails, with the reason, when
-    it is not approved, was rejected, or failed its gate without a recorded ``gate_override``.
+    Args:
+        config_path: memo.yaml, relative to the worker's checkout.
+        version: promote exactly this version (a number or alias) instead; the run fails, with the reason,
+            when it is not approved, was rejected, or failed its gate without a recorded gate_override.
     """
     logger = get_run_logger()
     registry = open_registry(load_config(config_path))

@@ -112,7 +112,12 @@ def _starts_before(run: FlowRun, moment: datetime) -> bool:
 
 @flow(name="watch-sources")
 def watch_sources(config_path: str = "memo.yaml", deployment: str = DEFAULT_DEPLOYMENT) -> WatchResult:
-    """Look at the sources once; start ``deployment`` (a knowledge update) when they changed."""
+    """Look at the sources once; start ``deployment`` (a knowledge update) when they changed.
+
+    Args:
+        config_path: memo.yaml, relative to the worker's checkout.
+        deployment: the knowledge update to start, as flow/deployment.
+    """
     config = load_config(config_path)
     store = ArtifactStore(config.store.root, config.store.storage_options)
     result = check_sources(config.sources, store, deployment, {"config_path": config_path})

@@ -85,3 +85,14 @@ def test_an_approval_event_of_the_model_runs_promote() -> None:
     assert deployment["concurrency_limit"] == 1
     # and every 5 minutes, for registries that send no webhooks
     assert deployment["schedules"] == [{"interval": 300}]
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_the_run_form_describes_every_parameter(name: str) -> None:
+    schema = load(name).parameters.model_dump()["properties"]
+    assert all(field.get("description") for field in schema.values()), schema
+
+
+def test_the_update_mode_is_a_choice_in_the_run_form() -> None:
+    mode = load("knowledge-update").parameters.model_dump()["properties"]["mode"]
+    assert mode["enum"] == ["as configured", "incremental", "full"] and mode["default"] == "as configured"
