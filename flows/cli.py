@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import click
 
@@ -119,9 +119,13 @@ def update(config_path: str | None, mode: Literal["incremental", "full"] | None,
 
     with _clear_errors():
         check_local_roots(config.sources)
-        result = knowledge_update(
-            config_path=str(config_file(config_path)), mode=mode or "as configured", dry_run=dry_run
+        state = knowledge_update(
+            config_path=str(config_file(config_path)),
+            mode=mode or "as configured",
+            dry_run=dry_run,
+            return_state=True,
         )
+        result = cast(dict[str, Any], state.result())  # a returned state is unwrapped to its data
     click.echo("")
     if result["status"] == "already-registered":
         click.echo(
@@ -134,6 +138,8 @@ def update(config_path: str | None, mode: Literal["incremental", "full"] | None,
             f"Registered candidate version {result['version']} of {config.registry.model_name}", bold=True
         )
         click.echo(_format_metrics(result["metrics"]))
+        if state.name == "Gate failed":
+            click.secho(f"Gate failed: {state.message}", fg="red")
         click.echo(f"Review it, then: memo approve {result['version']}")
     else:
         click.echo(f"Corpus v{result['corpus_version']}: {result['status']}")

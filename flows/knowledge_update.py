@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
+from prefect.states import Completed
 
 from memo_core.config import load_config
 from memo_core.plan.planner import UpdatePlan, candidate_lock
@@ -24,8 +25,10 @@ def knowledge_update(
     config_path: str = "memo.yaml",
     mode: Literal["as configured", "incremental", "full"] = "as configured",
     dry_run: bool = False,
-) -> dict[str, Any]:
+) -> dict[str, Any] | State[dict[str, Any]]:
     """Bring the MEMORY model up to date with the sources and register the result as a ``candidate``.
+
+    A candidate that failed its gate ends the run in a Completed state named "Gate failed".
 
     Args:
         config_path: memo.yaml, relative to the worker's checkout.
@@ -89,8 +92,16 @@ def knowledge_update(
         version = register_candidate(config, plan, reflections, checkpoint, report)
     publish_report(config, plan, report, version)
     took("registration and report")
-    metrics = open_store(config).read_json(report)["metrics"]
-    return summary(plan, "registered", version, metrics)
+    evaluation = open_store(config).read_json(report)
+    result = summary(plan, "registered", version, evaluation["metrics"])
+    if not evaluation["gate"]["passed"]:
+        # The run completed (the candidate is registered for review), but the UI's state badge says why it
+        # will not be promoted without an override.
+        failures = "; ".join(evaluation["gate"]["failures"])
+        logger.warning("version %s failed its gate: %s", version, failures)
+        message = f"version {version} failed its gate: {failures}"
+        return Completed(name="Gate failed", message=message, data=result)
+    return result
 
 
 def _stage_timer(logger: Any) -> Callable[[str], None]:

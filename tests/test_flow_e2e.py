@@ -113,7 +113,7 @@ def test_update_approve_ask_then_incremental_update(prefect_api, workspace: Path
     assert '"champion"' in status.output and '"candidate"' in status.output
 
 
-def test_a_document_gone_after_the_scan_is_left_out_and_the_run_goes_on(
+def test_a_document_gone_after_the_scan_is_left_out_and_a_failed_gate_names_the_runs_state(
     prefect_api, workspace: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
     config_path = workspace / "memo.yaml"
@@ -126,7 +126,8 @@ def test_a_document_gone_after_the_scan_is_left_out_and_the_run_goes_on(
         "vocab_size": 400,
     }
     settings["training"] = {"max_steps": 2, "batch_size": 8}
-    settings["evaluation"]["gate"] = {"min_new_knowledge": 0.0, "max_retention_drop": 1.0}
+    # two steps learn nothing: the candidate is registered for review with its gate failed
+    settings["evaluation"]["gate"] = {"min_new_knowledge": 0.99, "max_retention_drop": 1.0}
     config_path.write_text(yaml.safe_dump(settings))
     gone = sorted((workspace / "corpus").iterdir())[1]
     (workspace / "corpus" / "blank.md").write_text("")
@@ -150,6 +151,12 @@ def test_a_document_gone_after_the_scan_is_left_out_and_the_run_goes_on(
     assert warning in messages
     vanished = ManifestStore(open_store(load_config(str(config_path)))).vanished(result["corpus_version"])
     assert vanished == {f"docs/{gone.name}": f"{gone.name} is no longer in the source"}
+
+    with get_client(sync_client=True) as client:
+        final = client.read_flow_run(state.state_details.flow_run_id).state
+    assert final is not None and final.is_completed() and final.name == "Gate failed"
+    assert final.message and final.message.startswith(f"version {result['version']} failed its gate: ")
+    assert "min_new_knowledge 0.990" in final.message
 
 
 def _task_run_states(flow_run_id: UUID, prefix: str) -> dict[str, str]:
