@@ -140,7 +140,10 @@ def update(config_path: str | None, mode: Literal["incremental", "full"] | None,
         click.echo(_format_metrics(result["metrics"]))
         if state.name == "Gate failed":
             click.secho(f"Gate failed: {state.message}", fg="red")
-        click.echo(f"Review it, then: memo approve {result['version']}")
+        click.echo(
+            f"Review it (memo status {result['version']}, or its page in the MLflow UI), "
+            f"then: memo approve {result['version']}"
+        )
     else:
         click.echo(f"Corpus v{result['corpus_version']}: {result['status']}")
 
@@ -246,9 +249,12 @@ def ask(config_path: str | None, question: str, trace: bool, ref: str, as_json: 
 
 @main.command()
 @config_option
+@click.argument("ref", metavar="[VERSION]", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print versions as JSON.")
-def status(config_path: str | None, as_json: bool) -> None:
-    """List model versions with their aliases, corpus version, gate, approval and scores.
+@click.option("--limit", default=20, show_default=True, help="Facts shown per kind of change, with VERSION.")
+def status(config_path: str | None, ref: str | None, as_json: bool, limit: int) -> None:
+    """List model versions with their aliases, corpus version, gate, approval and scores; with VERSION (a
+    number or an alias), that version and the facts it adds, changes and removes.
 
     The gate and any rejection are read from each version's audit record; a tag that contradicts it is
     named in the notes.
@@ -257,7 +263,8 @@ def status(config_path: str | None, as_json: bool) -> None:
 
     rows: list[dict[str, Any]] = []
     with _registry(config_path) as registry:
-        for version in registry.versions():
+        chosen = [registry.get(ref)] if ref else registry.versions()
+        for version in chosen:
             record = registry.record(version)
             with registry.reached(f"read the run of version {version.version}"):
                 metrics = registry.client.get_run(version.run_id).data.metrics if version.run_id else {}
@@ -273,6 +280,9 @@ def status(config_path: str | None, as_json: bool) -> None:
                     "metrics": {k: metrics[k] for k in sorted(metrics) if not k.startswith("champion_")},
                 }
             )
+        if ref is not None:
+            report = registry.report(chosen[0])
+            rows[0]["changelog"] = report.get("changelog", {}) if report else {}
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -291,6 +301,40 @@ def status(config_path: str | None, as_json: bool) -> None:
             f"{row['version']:>7}  {','.join(row['aliases']) or '-':<20} {row['corpus_version'] or '-':>6}  "
             f"{row['mode'] or '-':<11} {row['gate'] or '-':<7} {row['approval'] or '-':<9} {scores}{notes}"
         )
+    if "changelog" in rows[0]:
+        for line in _changelog_lines(rows[0]["changelog"], limit):
+            click.echo(line)
+
+
+def _changelog_lines(changelog: dict[str, Any], limit: int) -> list[str]:
+    """The facts a version adds, changes and removes, by document, for a terminal."""
+    counts = changelog.get("counts")
+    if not counts:
+        return ["", "No knowledge changelog in this version's report (registered before memo wrote one)."]
+    lines = [
+        "",
+        f"Knowledge: {counts['added']} facts added, {counts['changed']} changed, {counts['removed']} removed",
+    ]
+    for name, c in list(changelog["by_document"].items())[:limit]:
+        lines.append(f"  {name}: {c['added']} added, {c['changed']} changed, {c['removed']} removed")
+    sections = (
+        (
+            "changed",
+            lambda f: (
+                f"{f['question']}  {f['old_answer']} -> {f['answer']}  "
+                f"({', '.join(f['old_documents'])} -> {', '.join(f['documents'])})"
+            ),
+        ),
+        ("removed", lambda f: f"{f['question']}  was {f['old_answer']}  ({', '.join(f['old_documents'])})"),
+        ("added", lambda f: f"{f['question']}  {f['answer']}  ({', '.join(f['documents'])})"),
+    )
+    for kind, describe in sections:
+        if changelog[kind]:
+            lines += ["", f"{kind.capitalize()}:"]
+            lines += [f"  {describe(fact)}" for fact in changelog[kind][:limit]]
+            if counts[kind] > limit:
+                lines.append(f"  ... and {counts[kind] - limit} more (--limit, or --json)")
+    return lines
 
 
 def _review_notes(tags: dict[str, str]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.concurrency.sync import concurrency
 
-from memo_core.config import load_config
+from flows import load_run_config
 from tasks.plan import plan_update
 from tasks.reflections import build_reflection_set
 from tasks.registry import fetch_parent_model
@@ -50,7 +50,7 @@ def fine_tune(
         corpus_version: the corpus version the knowledge update planned.
         mode: the mode it planned (incremental or full); unset, training.mode.
     """
-    config = load_config(config_path)
+    config = load_run_config(config_path)
     plan = plan_update(config, corpus_version, mode)
     if plan.is_empty:
         raise ValueError(

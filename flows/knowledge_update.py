@@ -9,13 +9,13 @@ from typing import Any, Literal
 from prefect import State, flow, get_run_logger
 from prefect.states import Completed
 
-from memo_core.config import load_config
+from flows import load_run_config
 from memo_core.plan.planner import UpdatePlan, candidate_lock
 from memo_core.runtime import open_store
 from tasks.evaluation import evaluate_candidate, publish_report
 from tasks.plan import plan_update
 from tasks.reflections import build_reflection_set, list_documents, reflect_document
-from tasks.registry import fetch_parent_model, find_registered_version, register_candidate
+from tasks.registry import fetch_parent_model, find_registered_version, register_candidate, review_links
 from tasks.sources import scan_sources_task
 from tasks.training import train_candidate, train_candidate_on_deployment
 
@@ -38,7 +38,7 @@ def knowledge_update(
     """
     logger = get_run_logger()
     took = _stage_timer(logger)
-    config = load_config(config_path)
+    config = load_run_config(config_path)
     scan = scan_sources_task(config.sources, config.store.root, config.store.storage_options)
     plan = plan_update(config, scan.manifest_version, None if mode == "as configured" else mode)
     logger.info(
@@ -90,7 +90,8 @@ def knowledge_update(
         report = evaluate_candidate(config, plan, reflections, checkpoint, parent_dir)
         took("evaluation")
         version = register_candidate(config, plan, reflections, checkpoint, report)
-    publish_report(config, plan, report, version)
+    links = review_links(config, version)
+    publish_report(config, plan, report, version, links)
     took("registration and report")
     evaluation = open_store(config).read_json(report)
     result = summary(plan, "registered", version, evaluation["metrics"])
@@ -98,9 +99,12 @@ def knowledge_update(
         # The run completed (the candidate is registered for review), but the UI's state badge says why it
         # will not be promoted without an override.
         failures = "; ".join(evaluation["gate"]["failures"])
-        logger.warning("version %s failed its gate: %s", version, failures)
+        logger.warning(
+            "version %s failed its gate: %s; review it at %s", version, failures, links["model version"]
+        )
         message = f"version {version} failed its gate: {failures}"
         return Completed(name="Gate failed", message=message, data=result)
+    logger.info("version %s passed its gate and waits for review at %s", version, links["model version"])
     return result
 
 

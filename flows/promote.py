@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger
 from prefect.events.clients import get_events_client
 from prefect.events.schemas.events import Event
 
-from memo_core.config import load_config
+from flows import load_run_config
 from memo_core.registry.webhooks import Approval
 from memo_core.runtime import open_registry
 
@@ -60,7 +60,7 @@ def promote(config_path: str = "memo.yaml", version: str | None = None) -> dict[
             when it is not approved, was rejected, or failed its gate without a recorded gate_override.
     """
     logger = get_run_logger()
-    registry = open_registry(load_config(config_path))
+    registry = open_registry(load_run_config(config_path))
     result = registry.promote(version) if version else registry.promote_approved()
     for refusal in result.refused:
         logger.warning("not promoted: %s", refusal.reason)

@@ -29,7 +29,7 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from pydantic import BaseModel
 
-from memo_core.config import load_config
+from flows import load_run_config
 from memo_core.sources.config import SourceConfig
 from memo_core.sources.manifest import ManifestStore, pending_changes
 from memo_core.store import ArtifactStore
@@ -118,7 +118,7 @@ def watch_sources(config_path: str = "memo.yaml", deployment: str = DEFAULT_DEPL
         config_path: memo.yaml, relative to the worker's checkout.
         deployment: the knowledge update to start, as flow/deployment.
     """
-    config = load_config(config_path)
+    config = load_run_config(config_path)
     store = ArtifactStore(config.store.root, config.store.storage_options)
     result = check_sources(config.sources, store, deployment, {"config_path": config_path})
     get_run_logger().info("%s (pending: %s)", result.reason, result.pending)

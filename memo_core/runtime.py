@@ -30,4 +30,5 @@ def open_registry(config: MemoConfig) -> MemoRegistry:
         config.registry.experiment,
         cache_dir=cache,
         artifact_root=config.registry.artifact_root or store.path("mlartifacts"),
+        ui_url=config.registry.ui_url,
     )

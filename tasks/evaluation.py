@@ -22,8 +22,14 @@ def evaluate_candidate(
 
 
 @task(name="publish-report")
-def publish_report(config: MemoConfig, plan: UpdatePlan, report_key: str | None, version: str | None) -> str:
-    markdown = report.report_markdown(config, plan, report_key, version)
+def publish_report(
+    config: MemoConfig,
+    plan: UpdatePlan,
+    report_key: str | None,
+    version: str | None,
+    links: dict[str, str] | None = None,
+) -> str:
+    markdown = report.report_markdown(config, plan, report_key, version, links)
     create_markdown_artifact(
         markdown=markdown,
         key=f"knowledge-update-v{plan.corpus_version}",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from prefect import task
+from prefect.runtime import flow_run
+from prefect.utilities.urls import url_for
 
 from memo_core.config import MemoConfig
 from memo_core.plan.planner import UpdatePlan
@@ -26,4 +28,11 @@ def find_registered_version(config: MemoConfig, plan: UpdatePlan) -> str | None:
 def register_candidate(
     config: MemoConfig, plan: UpdatePlan, reflection_key: str, checkpoint: str, report_key: str
 ) -> str:
-    return register.register_candidate(config, plan, reflection_key, checkpoint, report_key)
+    run_id = flow_run.get_id()
+    flow_run_url = url_for("flow-run", obj_id=run_id) if run_id else None
+    return register.register_candidate(config, plan, reflection_key, checkpoint, report_key, flow_run_url)
+
+
+@task(name="review-links")
+def review_links(config: MemoConfig, version: str) -> dict[str, str]:
+    return register.review_links(config, version)

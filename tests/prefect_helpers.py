@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Any
+from uuid import UUID
 
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId, LogFilter
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments.runner import RunnerDeployment
 
@@ -34,3 +35,12 @@ def runs_of(deployment: str, wait_s: float = 0.0) -> list[FlowRun]:
             if runs or time.monotonic() >= deadline:
                 return runs
             time.sleep(0.5)
+
+
+def run_logs(flow_run_id: UUID) -> list[str]:
+    """Every line of the flow run's log, page by page (the API answers at most a page per request)."""
+    lines: list[str] = []
+    with get_client(sync_client=True) as client:
+        while page := client.read_logs(LogFilter(flow_run_id={"any_": [flow_run_id]}), offset=len(lines)):
+            lines += [log.message for log in page]
+    return lines

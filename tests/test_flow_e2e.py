@@ -12,8 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.filters import ArtifactFilter, FlowRunFilter, FlowRunFilterId
 from prefect.testing.utilities import prefect_test_harness
+from prefect_helpers import run_logs
 
 from flows.cli import main
 from flows.knowledge_update import knowledge_update
@@ -111,6 +112,49 @@ def test_update_approve_ask_then_incremental_update(prefect_api, workspace: Path
     status = runner.invoke(main, ["status", "--config", config_path, "--json"])
     assert status.exit_code == 0, status.output
     assert '"champion"' in status.output and '"candidate"' in status.output
+
+    # The reviewer's view: what the version adds and removes, by document, on its page and from a shell.
+    removed_id = f"docs/{removed.name}"
+    description = version.description
+    assert description.startswith("**Gate passed.**"), description
+    assert "| docs/petrel-drift-sensor.md |" in description and f"| {removed_id} |" in description
+    assert f"champion (version {first['version']})" in description
+    assert "`approval` = `approved`" in description and f"memo reject {second['version']}" in description
+    detail = runner.invoke(main, ["status", second["version"], "--config", config_path, "--json"])
+    [row] = json.loads(detail.output)
+    changelog = row["changelog"]
+    assert changelog["by_document"]["docs/petrel-drift-sensor.md"]["added"] > 0
+    assert changelog["by_document"][removed_id]["removed"] > 0
+    # (a cross-document fact also names the earlier document it joins)
+    assert all("docs/petrel-drift-sensor.md" in fact["documents"] for fact in changelog["added"])
+    assert all(removed_id in fact["old_documents"] for fact in changelog["removed"])
+    text = runner.invoke(main, ["status", second["version"], "--config", config_path, "--limit", "3"]).output
+    assert f"Knowledge: {changelog['counts']['added']} facts added" in text and "Removed:" in text
+
+    # The two UIs link to each other: the training run nests under the version's run, which names the
+    # Prefect flow run; the run's log and its report artifact name the version's MLflow page.
+    run = registry.client.get_run(version.run_id)
+    training_run = registry.client.get_run(run.data.tags["training_run"].rsplit("/", 1)[-1])
+    assert training_run.data.tags["mlflow.parentRunId"] == version.run_id
+    flow_run_id = state.state_details.flow_run_id
+    assert run.data.tags["prefect_flow_run"].endswith(f"/runs/flow-run/{flow_run_id}")
+    page = f"http://127.0.0.1:5000/#/models/memo-e2e/versions/{second['version']}"
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id={"any_": [flow_run_id]},
+                key={"any_": [f"knowledge-update-v{second['corpus_version']}"]},
+            )
+        )
+    logs = run_logs(flow_run_id)
+    assert any(line.startswith("evaluating the candidate on retention:") for line in logs), logs
+    assert logs.count("gate passed") == 1, logs  # memo's lines reach the run's log once
+    assert any(line.startswith("champion on retention: exact match") for line in logs), logs
+    assert f"version {second['version']} passed its gate and waits for review at {page}" in logs
+    assert f"[model version]({page})" in str(artifact.data)
+    assert "![Scores by model version](http://127.0.0.1:5000/get-artifact?path=report%2Fscores.png" in str(
+        artifact.data
+    )
 
 
 def test_a_document_gone_after_the_scan_is_left_out_and_a_failed_gate_names_the_runs_state(

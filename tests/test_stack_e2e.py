@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,14 +26,16 @@ from typing import Any, cast
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import Browser, expect, sync_playwright
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.events.clients import get_events_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.events.schemas.events import Event
 from prefect.settings import PREFECT_API_URL, temporary_settings
-from prefect_helpers import runs_of
+from prefect_helpers import run_logs, runs_of
 from servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,7 +162,17 @@ async def announce_approval(version: str) -> None:
         )
 
 
-def test_update_trains_on_the_gpu_pool_and_approval_moves_champion(stack: Stack) -> None:
+@dataclass
+class Update:
+    run: FlowRun  # the knowledge-update deployment's run
+    fine_tune: FlowRun  # the training it started on the GPU pool
+    version: str  # the model version it registered
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def update(stack: Stack) -> Update:
+    """prefect.yaml deployed to the stack, and one knowledge update run from its deployment."""
     started = time.perf_counter()
     deploy = subprocess.run(
         [str(BIN / "prefect"), "--no-prompt", "deploy"]
@@ -172,18 +185,24 @@ def test_update_trains_on_the_gpu_pool_and_approval_moves_champion(stack: Stack)
     )
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
 
-    update = cast(FlowRun, run_deployment("knowledge-update/knowledge-update", timeout=600, poll_interval=2))
-    assert update.state is not None and update.state.is_completed(), update.state
-
-    # The training ran as the fine-tune deployment's run, a child of the update, on the GPU pool.
+    run = cast(FlowRun, run_deployment("knowledge-update/knowledge-update", timeout=600, poll_interval=2))
+    assert run.state is not None and run.state.is_completed(), run.state
     [fine_tune] = runs_of("fine-tune/fine-tune")
+    [version] = mlflow_get(stack, "model-versions/search", filter=f"name='{MODEL}'")["model_versions"]
+    return Update(run, fine_tune, str(version["version"]), time.perf_counter() - started)
+
+
+def test_update_trains_on_the_gpu_pool_and_approval_moves_champion(stack: Stack, update: Update) -> None:
+    started = time.perf_counter()
+    # The training ran as the fine-tune deployment's run, a child of the update, on the GPU pool.
+    fine_tune = update.fine_tune
     assert fine_tune.state is not None and fine_tune.state.is_completed()
     assert fine_tune.work_pool_name == "memo-gpu"
     assert fine_tune.parameters == {"config_path": "memo.yaml", "corpus_version": 1, "mode": "full"}
     with get_client(sync_client=True) as client:
         assert fine_tune.parent_task_run_id is not None
         parent = client.read_task_run(fine_tune.parent_task_run_id)
-        assert parent.flow_run_id == update.id
+        assert parent.flow_run_id == update.run.id
         # ... holding the GPU host's slot while it trained
         held = client.read_events(
             EventFilter(
@@ -197,11 +216,25 @@ def test_update_trains_on_the_gpu_pool_and_approval_moves_champion(stack: Stack)
 
     # The candidate is registered in the stack's MLflow, its checkpoint in the shared store.
     [version] = mlflow_get(stack, "model-versions/search", filter=f"name='{MODEL}'")["model_versions"]
-    number = str(version["version"])
+    number = update.version
     tags = {t["key"]: t["value"] for t in version.get("tags", [])}
     assert (tags["approval"], tags["gate"], tags["corpus_version"]) == ("pending", "passed", "1")
     assert (stack.home / "store" / "checkpoints" / tags["candidate_id"]).is_dir()
     assert champion(stack) is None
+
+    # Both runs' logs hold memo's own lines: the training job's progress in the fine-tune run, each suite's
+    # evaluation and the closing line with the version's MLflow page in the update's.
+    training_log = run_logs(fine_tune.id)
+    steps = [line for line in training_log if line.startswith("step ")]
+    assert steps and all("loss" in line and "tokens/s" in line and "eta" in line for line in steps), (
+        training_log
+    )
+    update_log = run_logs(update.run.id)
+    assert any(line.startswith("evaluating the candidate on new_knowledge:") for line in update_log), (
+        update_log
+    )
+    page = f"{stack.mlflow}/#/models/{MODEL}/versions/{number}"
+    assert f"version {number} passed its gate and waits for review at {page}" in update_log
 
     # A reviewer approves in MLflow; the event the relay would send runs the promote deployment.
     for key, value in {"approval": "approved", "approved_by": "e2e-reviewer"}.items():
@@ -227,4 +260,73 @@ def test_update_trains_on_the_gpu_pool_and_approval_moves_champion(stack: Stack)
     assert promotions and all(run.parameters == {"config_path": "memo.yaml"} for run in promotions)
     # at least one completed run came from the approval event, not from the schedule
     assert any(not run.auto_scheduled for run in promotions), [(r.name, r.auto_scheduled) for r in promotions]
-    print(f"stack e2e: deploy, update, approval and promotion took {time.perf_counter() - started:.0f} s")
+    took = update.seconds + time.perf_counter() - started
+    print(f"stack e2e: deploy, update, approval and promotion took {took:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium from the system's packages (Playwright's own browser download is out of reach)."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium: .ci/run installs Debian's chromium package")
+        pytest.skip("no Chromium here (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def test_the_engineer_and_the_reviewer_see_progress_verdict_and_links(
+    stack: Stack, update: Update, browser: Browser, tmp_path: Path
+) -> None:
+    """As they would: the MLflow version page, then the Prefect pages of the update and its training."""
+    shots = Path(os.environ.get("MEMO_UI_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    prefect_ui = stack.prefect_api.removesuffix("/api")
+    update_page = f"{prefect_ui}/runs/flow-run/{update.run.id}"
+    version_page = f"{stack.mlflow}/#/models/{MODEL}/versions/{update.version}"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+    # The reviewer: the verdict, the knowledge and the steps lead the version's page, which links back.
+    page.goto(version_page)
+    page.get_by_text("Gate passed.").wait_for()
+    for text in ("facts added", "this version", "To approve", "To reject"):
+        expect(page.get_by_text(text).first).to_be_visible()
+    expect(page.get_by_role("link", name="Prefect flow run")).to_have_attribute("href", update_page)
+    expect(page.get_by_role("link", name="report")).to_have_attribute(
+        "href", re.compile("/artifacts/report/")
+    )
+    page.get_by_role("button", name="Close").click()  # MLflow's assistant panel, open on a first visit
+    page.screenshot(path=shots / "mlflow-version.png")
+
+    # The data engineer: memo's progress and closing line in the update's log, the link in it live.
+    page.goto(update_page)
+    closing = page.get_by_text(f"version {update.version} passed its gate and waits for review at")
+    closing.scroll_into_view_if_needed()
+    expect(closing).to_be_visible()
+    expect(page.get_by_role("link", name=version_page)).to_have_attribute("href", version_page)
+    expect(page.get_by_text("evaluating the candidate on new_knowledge:")).to_be_attached()
+    page.screenshot(path=shots / "prefect-run-log.png")
+
+    # ... the training job's steps in the fine-tune run's log
+    page.goto(f"{prefect_ui}/runs/flow-run/{update.fine_tune.id}")
+    expect(
+        page.get_by_text(re.compile(r"^step \d+/\d+ +loss [0-9.]+ +\d+ tokens/s +eta \d+s$")).first
+    ).to_be_attached()
+
+    # ... and the report artifact: links to MLflow, the scores plot drawn from the tracking server.
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key={"any_": ["knowledge-update-v1"]}, flow_run_id={"any_": [update.run.id]}
+            )
+        )
+    page.goto(f"{prefect_ui}/artifacts/artifact/{artifact.id}")
+    expect(page.get_by_role("link", name="model version")).to_have_attribute("href", version_page)
+    plot = page.get_by_role("img", name="Scores by model version")
+    plot.scroll_into_view_if_needed()
+    expect(plot).to_be_visible()
+    assert plot.evaluate("image => image.complete && image.naturalWidth > 0"), "the scores plot did not load"
+    page.screenshot(path=shots / "prefect-report.png")

@@ -207,6 +207,10 @@ def test_update_report_holds_every_suite_the_canary_and_the_gate_and_goes_to_mlf
     assert "new_knowledge" in registered.tags["gate_failures"]
     with pytest.raises(RegistryError, match="--override-gate"):
         registry.approve(version, reviewer="ana")
+    description = registered.description
+    assert description.startswith("**Gate FAILED:** new_knowledge "), description
+    assert "also set `gate_override` = your name" in description
+    assert f"[report]({registry.run_url(registered.run_id)}/artifacts/report/report.md)" in description
     assert registry.approve(version, reviewer="ana", override_gate=True).tags["gate_override"] == "ana"
 
     run_id = registered.run_id
@@ -220,9 +224,10 @@ def test_update_report_holds_every_suite_the_canary_and_the_gate_and_goes_to_mlf
 
     plot = store.read_bytes("reports/cand-v2.png")
     assert plot.startswith(b"\x89PNG")
-    history = score_history(registry)
+    history = score_history(registry, max_retention_drop=0.1)
     assert [h.version for h in history] == [1, 2]
     assert history[1].retention == metrics["retention_em"]
+    assert history[1].retention_floor == pytest.approx(max(0.0, metrics["champion_retention_em"] - 0.1))
     lines = {line.get_label(): list(line.get_xdata()) for line in draw_scores(history).axes[0].get_lines()}
-    assert lines == {"new knowledge": [1, 2], "retention": [2]}
+    assert lines == {"new knowledge": [1, 2], "retention": [2], "gate: retention floor": [2]}
     assert report_markdown(config, INCREMENTAL, key, version).rstrip().endswith("reports/cand-v2.png`")

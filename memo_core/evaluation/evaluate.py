@@ -8,15 +8,19 @@ Every step returns store keys or small records, and every output is keyed so a r
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from memo_core.config import MemoConfig
 from memo_core.evaluation.canary import measure_canary
+from memo_core.evaluation.changelog import knowledge_changelog
 from memo_core.evaluation.gate import apply_gate
 from memo_core.evaluation.judge import build_judge
-from memo_core.evaluation.metrics import SuiteResult, score_suite
+from memo_core.evaluation.metrics import JudgeFn, QAItem, SuiteResult, score_suite
 from memo_core.evaluation.report import EvaluationReport
 from memo_core.evaluation.suites import build_suites, heldout_questions
 from memo_core.executive.offline import OfflineExecutive
@@ -27,6 +31,8 @@ from memo_core.runtime import open_store
 from memo_core.sources.manifest import ManifestStore
 from memo_core.store import ArtifactStore, conflicts_key, reflection_set_key
 from memo_core.training.candidate import base_model_dir
+
+log = logging.getLogger(__name__)
 
 
 def evaluate_candidate(
@@ -50,16 +56,18 @@ def evaluate_candidate(
 
     max_new_tokens = config.memory.max_new_tokens
     candidate = MemoryModel.load(store.local_path(checkpoint), max_new_tokens)
-    results = {name: score_suite(name, items, candidate.answer, judge_fn) for name, items in suites.items()}
+    results = {
+        name: _scored("candidate", name, items, candidate.answer, judge_fn) for name, items in suites.items()
+    }
     if heldout:
         executive = OfflineExecutive(candidate.answer, config.executive)
-        results["heldout"] = score_suite(
-            "heldout", heldout, lambda qs: [a.answer for a in executive.ask_many(qs)], judge_fn
+        results["heldout"] = _scored(
+            "candidate", "heldout", heldout, lambda qs: [a.answer for a in executive.ask_many(qs)], judge_fn
         )
     champion = MemoryModel.load(parent_dir, max_new_tokens) if parent_dir is not None else None
     champion_results: dict[str, SuiteResult] = {}
     if champion is not None and "retention" in suites:
-        champion_results["retention"] = score_suite("retention", suites["retention"], champion.answer)
+        champion_results["retention"] = _scored("champion", "retention", suites["retention"], champion.answer)
     max_tokens = config.evaluation.canary_max_tokens
     if champion is not None:
         canary = measure_canary(candidate, max_tokens, champion, "champion")
@@ -68,6 +76,13 @@ def evaluate_candidate(
     else:  # the offline base is random weights: nothing to compare with
         canary = measure_canary(candidate, max_tokens)
 
+    if canary.drift is not None:
+        log.info(
+            "canary perplexity %.2f, drift %+.3f against the %s",
+            canary.perplexity,
+            canary.drift,
+            canary.reference,
+        )
     retention = results["retention"].exact_match if "retention" in results else None
     champion_retention = champion_results["retention"].exact_match if champion_results else None
     gate = apply_gate(
@@ -80,10 +95,40 @@ def evaluate_candidate(
     )
     training = json.loads((store.local_path(checkpoint) / "training.json").read_text())
     report = EvaluationReport(
-        plan.candidate_id, results, champion_results, canary, gate, training, _data_notes(store, plan)
+        plan.candidate_id,
+        results,
+        champion_results,
+        canary,
+        gate,
+        training,
+        _data_notes(store, plan),
+        knowledge_changelog(plan, reflections, parent_reflections),
     )
     store.write_json(key, report.to_json())
+    log.info("gate %s%s", "passed" if gate.passed else "failed: ", "; ".join(gate.failures))
     return key
+
+
+def _scored(
+    who: str,
+    name: str,
+    items: Sequence[QAItem],
+    answer: Callable[[list[str]], list[str]],
+    judge: JudgeFn | None = None,
+) -> SuiteResult:
+    """Score one suite, saying so in the log: a suite of a large model can take minutes."""
+    log.info("evaluating the %s on %s: %d questions", who, name, len(items))
+    started = time.monotonic()
+    result = score_suite(name, items, answer, judge)
+    log.info(
+        "%s on %s: exact match %s, F1 %s (%.0f s)",
+        who,
+        name,
+        "-" if result.exact_match is None else f"{result.exact_match:.3f}",
+        "-" if result.f1 is None else f"{result.f1:.3f}",
+        time.monotonic() - started,
+    )
+    return result
 
 
 def _data_notes(store: ArtifactStore, plan: UpdatePlan) -> dict[str, Any]:

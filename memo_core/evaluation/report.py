@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from memo_core.config import MemoConfig
 from memo_core.evaluation.canary import CanaryResult
+from memo_core.evaluation.changelog import changelog_markdown
 from memo_core.evaluation.gate import GateResult
 from memo_core.evaluation.metrics import SuiteResult
 from memo_core.plan.planner import UpdatePlan
@@ -33,10 +34,12 @@ class VersionScores:
     corpus_version: str
     new_knowledge: float | None
     retention: float | None  # None for a full build: nothing earlier to retain
+    retention_floor: float | None = None  # the gate's lowest retention: the champion's less the allowed drop
 
 
-def draw_scores(history: Sequence[VersionScores]) -> Figure:
-    """One line per score, one point per version that has it."""
+def draw_scores(history: Sequence[VersionScores], min_new_knowledge: float | None = None) -> Figure:
+    """One line per score, one point per version that has it, and the gate's thresholds: the lowest new
+    knowledge as a line, each incremental version's retention floor as a mark below its retention."""
     figure = Figure(figsize=(max(4.0, 1.2 * len(history) + 2), 3.2), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -45,6 +48,16 @@ def draw_scores(history: Sequence[VersionScores]) -> Figure:
         if points:
             xs, ys = zip(*points, strict=True)
             axes.plot(xs, ys, marker="o", label=label)
+    floors = [(h.version, h.retention_floor) for h in history if h.retention_floor is not None]
+    if floors:
+        xs, ys = zip(*floors, strict=True)
+        axes.plot(
+            xs, ys, linestyle="none", marker="_", markersize=14, color="C1", label="gate: retention floor"
+        )
+    if min_new_knowledge is not None:
+        axes.axhline(
+            min_new_knowledge, linestyle="--", color="C0", alpha=0.6, label="gate: min new knowledge"
+        )
     axes.set_xticks(
         [h.version for h in history], [f"v{h.version}\ncorpus {h.corpus_version}" for h in history]
     )
@@ -56,10 +69,12 @@ def draw_scores(history: Sequence[VersionScores]) -> Figure:
     return figure
 
 
-def save_scores_plot(history: Sequence[VersionScores], path: str | Path) -> Path:
+def save_scores_plot(
+    history: Sequence[VersionScores], path: str | Path, min_new_knowledge: float | None = None
+) -> Path:
     """The plot of ``history`` as a PNG at ``path``."""
     path = Path(path)
-    draw_scores(history).savefig(path, format="png", dpi=100)
+    draw_scores(history, min_new_knowledge).savefig(path, format="png", dpi=100)
     return path
 
 
@@ -72,6 +87,7 @@ class EvaluationReport:
     gate: GateResult
     training: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)  # conflicts, documents left out, skipped files
+    changelog: dict[str, Any] = field(default_factory=dict)  # facts added, changed, removed (changelog.py)
 
     def metrics(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -111,6 +127,7 @@ class EvaluationReport:
             "canary": asdict(self.canary),
             "training": self.training,
             "data": self.data,
+            "changelog": self.changelog,
         }
 
 
@@ -142,6 +159,9 @@ def render_report(plan: UpdatePlan, report: dict[str, Any], version: str | None 
         ),
         "",
     ]
+    changes = changelog_markdown(report.get("changelog", {}))
+    if changes:
+        lines += changes + [""]
     judged = any(s.get("judged_correct") is not None for s in suites.values())
     lines += [
         "| suite | questions | exact match | F1 | set F1 | old answer given | champion EM |"
@@ -250,7 +270,15 @@ def _data_lines(data: dict[str, Any], limit: int = 20) -> list[str]:
     return lines
 
 
-def report_markdown(config: MemoConfig, plan: UpdatePlan, report_key: str | None, version: str | None) -> str:
+def report_markdown(
+    config: MemoConfig,
+    plan: UpdatePlan,
+    report_key: str | None,
+    version: str | None,
+    links: dict[str, str] | None = None,
+) -> str:
+    """The report of an update for the Prefect artifact: ``links`` (MLflow pages by what they show) lead it,
+    and the scores plot is drawn from the ``scores plot`` link, the tracking server serving the image."""
     if report_key is None:
         what = "nothing changed since the champion's corpus" if plan.is_empty else "dry run: nothing trained"
         return (
@@ -259,9 +287,17 @@ def report_markdown(config: MemoConfig, plan: UpdatePlan, report_key: str | None
             f"- removed: {plan.removed_documents}\n"
             f"- moved: {plan.moved_documents}\n"
         )
+    links = dict(links or {})
+    plot_url = links.pop("scores plot", None)
     store = open_store(config)
     markdown = render_report(plan, store.read_json(report_key), version)
+    if links:
+        title, _, body = markdown.partition("\n")
+        review = " · ".join(f"[{name}]({url})" for name, url in links.items())
+        markdown = f"{title}\n\nIn MLflow: {review}\n{body}"
     plot = scores_plot_key(report_key)
+    if plot_url:
+        markdown += f"\n![Scores by model version]({plot_url})\n"
     if store.exists(plot):
         markdown += f"\nScores across versions: `{store.uri(plot)}`\n"
     return markdown

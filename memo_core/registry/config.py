@@ -11,6 +11,11 @@ class RegistryConfig(BaseModel):
     tracking_uri: str | None = Field(
         None, description="MLflow tracking URI; default sqlite:///<store>/mlflow.db"
     )
+    ui_url: str | None = Field(
+        None,
+        description="the MLflow UI that reports and logs link to; default the tracking server, or "
+        "http://127.0.0.1:5000 (where `mlflow ui` serves a sqlite store)",
+    )
     model_name: str = "memo-memory"
     experiment: str = "memo"
     artifact_root: str | None = Field(

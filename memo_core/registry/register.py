@@ -9,20 +9,27 @@ import json
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from memo_core.config import MemoConfig
 from memo_core.evaluation.report import VersionScores, render_report, save_scores_plot
 from memo_core.plan.planner import UpdatePlan
 from memo_core.reflections.build import read_reflection_set
-from memo_core.registry.registry import MemoRegistry
+from memo_core.registry.registry import CHAMPION, MemoRegistry, RegistryError
+from memo_core.registry.review import version_description
 from memo_core.runtime import open_registry, open_store
+from memo_core.sources.manifest import ManifestStore
 from memo_core.store import ArtifactStore, scores_plot_key
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
 
 log = logging.getLogger(__name__)
 
 
-def score_history(registry: MemoRegistry) -> list[VersionScores]:
-    """Each registered version's exact match on new knowledge and retention, oldest first."""
+def score_history(registry: MemoRegistry, max_retention_drop: float | None = None) -> list[VersionScores]:
+    """Each registered version's exact match on new knowledge and retention, oldest first; with
+    ``max_retention_drop``, the retention floor of its gate (its champion's retention less the drop)."""
     history = []
     for version in registry.versions():
         metrics = registry.client.get_run(version.run_id).data.metrics if version.run_id else {}
@@ -32,6 +39,11 @@ def score_history(registry: MemoRegistry) -> list[VersionScores]:
                 corpus_version=version.tags.get("corpus_version", "?"),
                 new_knowledge=metrics.get("new_knowledge_em"),
                 retention=metrics.get("retention_em"),
+                retention_floor=(
+                    max(0.0, metrics["champion_retention_em"] - max_retention_drop)
+                    if max_retention_drop is not None and "champion_retention_em" in metrics
+                    else None
+                ),
             )
         )
     return history
@@ -46,16 +58,24 @@ def registered_version(config: MemoConfig, plan: UpdatePlan) -> str | None:
 
 
 def register_candidate(
-    config: MemoConfig, plan: UpdatePlan, reflection_key: str, checkpoint: str, report_key: str
+    config: MemoConfig,
+    plan: UpdatePlan,
+    reflection_key: str,
+    checkpoint: str,
+    report_key: str,
+    flow_run_url: str | None = None,
 ) -> str:
-    """Register the candidate with its lineage; a plan already registered returns its existing version."""
+    """Register the candidate with its lineage and describe it for review; a plan already registered
+    returns its existing version (described, should the run that registered it have stopped before)."""
     store = open_store(config)
     registry = open_registry(config)
+    report = store.read_json(report_key)
     existing = registered_version(config, plan)
     if existing is not None:
         log.info("candidate %s is already version %s", plan.candidate_id, existing)
+        if not registry.get(existing).description:
+            _describe(config, registry, registry.get(existing), plan, report)
         return existing
-    report = store.read_json(report_key)
     manifest_bytes = store.read_bytes(f"manifests/v{plan.corpus_version:04d}.json")
     tags = {
         "candidate_id": plan.candidate_id,
@@ -65,6 +85,7 @@ def register_candidate(
         "parent_version": plan.parent_version or "",
         "mode": plan.mode,
         "conflicting_facts": str(len(report.get("data", {}).get("conflicts", []))),
+        **({"prefect_flow_run": flow_run_url} if flow_run_url else {}),
     }
     params = {
         "mode": plan.mode,
@@ -83,15 +104,61 @@ def register_candidate(
         sample_questions=[s["question"] for s in report["suites"]["new_knowledge"]["samples"]],
         gate_failures=report["gate"]["failures"],
         reflections=read_reflection_set(store, reflection_key),
+        training_run_id=report["training"].get("mlflow_training_run"),
     )
-    _log_scores_plot(store, registry, report_key, str(version.run_id))
+    _log_scores_plot(config, store, registry, report_key, str(version.run_id))
+    _describe(config, registry, version, plan, report)
     return str(version.version)
 
 
-def _log_scores_plot(store: ArtifactStore, registry: MemoRegistry, report_key: str, run_id: str) -> None:
-    """New-knowledge and retention scores of every registered version, this one included, drawn beside the
-    report in the store and on the version's run (``report/scores.png``)."""
+def review_links(config: MemoConfig, version: str) -> dict[str, str]:
+    """The MLflow pages of a version, by what they show: the version, its run, its report and plot."""
+    registry = open_registry(config)
+    found = registry.get(version)
+    run = registry.run_url(str(found.run_id))
+    links = {
+        "model version": registry.version_url(version),
+        "run": run,
+        "report": f"{run}/artifacts/report/report.md",
+        "scores plot": registry.artifact_url(str(found.run_id), "report/scores.png"),
+    }
+    return links
+
+
+def _describe(
+    config: MemoConfig,
+    registry: MemoRegistry,
+    version: ModelVersion,
+    plan: UpdatePlan,
+    report: dict[str, Any],
+) -> None:
+    number = str(version.version)
+    try:
+        champion = registry.get(CHAMPION)
+    except RegistryError:  # nothing approved yet
+        champion_scores = None
+    else:
+        metrics = registry.client.get_run(champion.run_id).data.metrics if champion.run_id else {}
+        champion_scores = (str(champion.version), dict(metrics))
+    links = review_links(config, number)
+    links.pop("model version")  # the page the description is on
+    if version.tags.get("prefect_flow_run"):
+        links["Prefect flow run"] = version.tags["prefect_flow_run"]
+    added = len(plan.new_documents)
+    if plan.parent_corpus_version is not None:
+        before = ManifestStore(open_store(config)).get(plan.parent_corpus_version).documents
+        added = sum(document not in before for document in plan.new_documents)
+    registry.describe(number, version_description(number, plan, report, champion_scores, links, added))
+
+
+def _log_scores_plot(
+    config: MemoConfig, store: ArtifactStore, registry: MemoRegistry, report_key: str, run_id: str
+) -> None:
+    """New-knowledge and retention scores of every registered version, this one included, with the gate's
+    thresholds, drawn beside the report in the store and on the version's run (``report/scores.png``)."""
+    gate = config.evaluation.gate
     with tempfile.TemporaryDirectory() as tmp:
-        path = save_scores_plot(score_history(registry), Path(tmp) / "scores.png")
+        history = score_history(registry, gate.max_retention_drop)
+        path = save_scores_plot(history, Path(tmp) / "scores.png", gate.min_new_knowledge)
         store.write_bytes(scores_plot_key(report_key), path.read_bytes())
         registry.client.log_artifact(run_id, str(path), "report")

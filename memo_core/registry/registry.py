@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import mlflow
 import pandas as pd
@@ -50,6 +51,9 @@ APPROVED, REJECTED, PENDING = "approved", "rejected", "pending"
 REFLECTION_SAMPLE_SIZE = 50
 REFLECTION_SAMPLE_ARTIFACT = "reflections/sample.jsonl"
 AUDIT_DIR = "audit"
+REPORT_ARTIFACT = "report/report.json"
+LOCAL_UI = "http://127.0.0.1:5000"  # where `mlflow ui --backend-store-uri sqlite:///...` serves by default
+PARENT_RUN_TAG = "mlflow.parentRunId"  # what the MLflow UI nests runs by
 
 
 class RegistryError(RuntimeError):
@@ -192,11 +196,28 @@ def _sqlite_schema_lock(tracking_uri: str) -> Iterator[None]:
         yield
 
 
+def ui_base(tracking_uri: str, ui_url: str | None = None) -> str:
+    """The MLflow UI that serves ``tracking_uri``: ``ui_url``, the tracking server itself, or `mlflow ui`'s
+    local address for a database file."""
+    if ui_url:
+        return ui_url.rstrip("/")
+    if tracking_uri.startswith(("http://", "https://")):
+        return tracking_uri.rstrip("/")
+    return LOCAL_UI
+
+
 class MemoRegistry:
     def __init__(
-        self, tracking_uri: str, model_name: str, experiment: str, cache_dir: str | Path, artifact_root: str
+        self,
+        tracking_uri: str,
+        model_name: str,
+        experiment: str,
+        cache_dir: str | Path,
+        artifact_root: str,
+        ui_url: str | None = None,
     ) -> None:
         self.tracking_uri = tracking_uri
+        self.ui_url = ui_base(tracking_uri, ui_url)
         self.artifact_root = artifact_root
         self.model_name = model_name
         self.experiment = experiment
@@ -241,13 +262,14 @@ class MemoRegistry:
         sample_questions: list[str],
         gate_failures: Sequence[str],
         reflections: Sequence[Reflection] = (),
+        training_run_id: str | None = None,
     ) -> ModelVersion:
         """Log a run with everything a reviewer needs, register its model and point ``candidate`` at it.
 
         The gate's verdict (passed when ``gate_failures`` is empty) opens the version's audit record; the
         ``gate`` tags only repeat it for the UI. A sample of ``reflections`` (the set it was trained on) is
         logged as ``reflections/sample.jsonl``, so a reviewer reads what the model was taught without
-        opening the store.
+        opening the store. The training run, when there is one, is nested under the version's run.
         """
         verdict = "failed" if gate_failures else "passed"
         tags = {
@@ -264,6 +286,9 @@ class MemoRegistry:
                 mlflow.log_params(params)
                 mlflow.log_metrics(metrics)
                 mlflow.set_tags(tags)
+                if training_run_id:
+                    mlflow.set_tag("training_run", self.run_url(training_run_id))
+                    self.client.set_tag(training_run_id, PARENT_RUN_TAG, run.info.run_id)
                 event = {"gate_passed": not gate_failures, "gate_failures": list(gate_failures)}
                 self._audit(run.info.run_id, "registered", **event)
                 for name, text in reports.items():
@@ -342,6 +367,20 @@ class MemoRegistry:
             folder = Path(self.client.download_artifacts(version.run_id, AUDIT_DIR, tmp))
             events = [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
         return Record.of(events)
+
+    def report(self, version: ModelVersion) -> dict[str, Any] | None:
+        """The evaluation report registered with the version (``report/report.json`` on its run)."""
+        if not version.run_id:
+            return None
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            self.reached(f"read the report of version {version.version}"),
+        ):
+            folder = REPORT_ARTIFACT.rpartition("/")[0]
+            if REPORT_ARTIFACT not in {f.path for f in self.client.list_artifacts(version.run_id, folder)}:
+                return None
+            path = self.client.download_artifacts(version.run_id, REPORT_ARTIFACT, tmp)
+            return dict(json.loads(Path(path).read_text()))
 
     def _report_conflicts(self, version: ModelVersion, record: Record) -> list[str]:
         """Tags that contradict the record, logged and kept on the version so the reviewer sees them."""
@@ -593,6 +632,23 @@ class MemoRegistry:
             return None
         version = self.find(number)
         return None if version is None or self.record(version).rejection is not None else number
+
+    def describe(self, version: str | int, description: str) -> None:
+        """Set the text the MLflow UI shows at the top of the version's page."""
+        with self.reached(f"describe version {version} of {self.model_name}"):
+            self.client.update_model_version(self.model_name, str(version), description=description)
+
+    def version_url(self, version: str | int) -> str:
+        return f"{self.ui_url}/#/models/{self.model_name}/versions/{version}"
+
+    def run_url(self, run_id: str) -> str:
+        with self.reached(f"read run {run_id}"):
+            experiment_id = self.client.get_run(run_id).info.experiment_id
+        return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+
+    def artifact_url(self, run_id: str, path: str) -> str:
+        """The file as the tracking server serves it to the UI: an image here renders in any web page."""
+        return f"{self.ui_url}/get-artifact?{urlencode({'path': path, 'run_uuid': run_id})}"
 
     def _tag(self, version: str | int, **tags: str) -> None:
         for key, value in tags.items():
