@@ -46,9 +46,25 @@ def _load(config_path: str | None) -> MemoConfig:
 _CHATTY = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "DeepSpeed": logging.ERROR}
 
 
+class _Below(logging.Filter):
+    """Drops a library's lines under a level. A filter, not the logger's level: DeepSpeed sets its logger's
+    level when it is imported, which happens after the command starts (transformers imports it)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
 def _library_logs(verbose: bool) -> None:
     for name, level in _CHATTY.items():
-        logging.getLogger(name).setLevel(logging.NOTSET if verbose else level)
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, _Below)]:
+            logger.removeFilter(old)
+        if not verbose:
+            logger.addFilter(_Below(level))
 
 
 @contextlib.contextmanager

@@ -37,7 +37,8 @@ AFTER = [
     pair("Who chairs Orrin?", "Mira Dahl", "a.md", version=2),  # a.md changed this answer ...
     pair("How many staff does Orrin have?", "40", "a.md", version=2),  # ... stated a new fact, dropped one
     pair("who chairs orrin", "Mira Dahl", "a.md", split="probe", version=2),
-    pair("Where is Orrin based?", "Tarnholt", "b.md"),  # b.md unchanged
+    pair("Where is Orrin based?", "Tarnholt", "b.md"),  # b.md unchanged: not listed
+    pair("When was Orrin founded?", "1912", "b.md"),  # another document's answer is a conflict, no change
     pair("What does Pell make?", "lenses", "c.md", "b.md", version=2),  # c.md is new
 ]
 
@@ -55,7 +56,6 @@ def test_an_incremental_update_lists_what_each_new_changed_or_removed_document_b
     assert removed == {"When was Orrin founded?": ["a.md"], "Who designed the Halcy Probe?": ["d.md"]}
     assert changelog["by_document"] == {
         "a.md": {"added": 1, "changed": 1, "removed": 1},
-        "b.md": {"added": 1, "changed": 0, "removed": 0},  # the cross-document fact names it too
         "c.md": {"added": 1, "changed": 0, "removed": 0},
         "d.md": {"added": 0, "changed": 0, "removed": 1},
     }
@@ -63,7 +63,7 @@ def test_an_incremental_update_lists_what_each_new_changed_or_removed_document_b
 
 def test_a_first_build_adds_every_trained_fact_and_no_probe():
     changelog = knowledge_changelog(plan("full", ["a.md", "b.md", "c.md"], []), AFTER, [])
-    assert changelog["counts"] == {"added": 4, "changed": 0, "removed": 0}
+    assert changelog["counts"] == {"added": 5, "changed": 0, "removed": 0}
 
 
 def test_the_markdown_shows_old_and_new_answers_with_their_documents_and_counts_what_it_leaves_out():
@@ -71,5 +71,5 @@ def test_the_markdown_shows_old_and_new_answers_with_their_documents_and_counts_
     text = "\n".join(changelog_markdown(changelog, limit=1))
     assert "**Knowledge: 2 facts added, 1 changed, 2 removed.**" in text
     assert "| Who chairs Orrin? | Ada Voss (`a.md`) | Mira Dahl (`a.md`) |" in text
-    assert "and 1 more" in text and "and 3 more" in text
+    assert "and 1 more" in text and "and 2 more" in text  # facts, documents
     assert changelog_markdown({}) == []

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from deepspeed.utils.logging import LoggerFactory
 
 from flows.cli import main
 from memo_core.training.job import _run
@@ -23,15 +24,35 @@ def test_library_lines_are_quiet_unless_verbose_or_debug(tmp_path: Path) -> None
     runner = CliRunner()
 
     assert runner.invoke(main, ["sources", "--config", str(config)]).exit_code == 0
-    assert logging.getLogger("httpx").level == logging.WARNING
-    assert logging.getLogger("DeepSpeed").level == logging.ERROR
+    # DeepSpeed sets up its own logger when imported, after the command started: still quiet
+    handlers = list(logging.getLogger("DeepSpeed").handlers)
+    deepspeed = LoggerFactory.create_logger(name="DeepSpeed", level=logging.INFO)
+    deepspeed.handlers = handlers  # without the second console handler it adds
+    assert shown(deepspeed, logging.WARNING) == [] and shown(deepspeed, logging.ERROR) == ["ERROR"]
+    assert shown(logging.getLogger("httpx"), logging.INFO) == []
 
     assert runner.invoke(main, ["--verbose", "sources", "--config", str(config)]).exit_code == 0
-    assert logging.getLogger("httpx").level == logging.NOTSET
+    assert shown(logging.getLogger("httpx"), logging.INFO) == ["INFO"]
+    assert shown(deepspeed, logging.WARNING) == ["WARNING"]
 
     config.write_text(yaml.safe_dump({**settings, "log_level": "DEBUG"}))
     assert runner.invoke(main, ["sources", "--config", str(config)]).exit_code == 0
-    assert logging.getLogger("httpx").level == logging.NOTSET
+    assert shown(logging.getLogger("httpx"), logging.INFO) == ["INFO"]
+
+
+def shown(logger: logging.Logger, level: int) -> list[str]:
+    """The level names of the lines a handler on ``logger`` receives when one line at ``level`` is logged."""
+    seen: list[str] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: seen.append(record.levelname)  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    level_before, logger.level = logger.level, logging.DEBUG
+    try:
+        logger.log(level, "a line")
+    finally:
+        logger.removeHandler(handler)
+        logger.level = level_before
+    return seen
 
 
 def test_deepspeeds_notes_on_a_healthy_start_are_debug_lines(caplog: pytest.LogCaptureFixture) -> None:

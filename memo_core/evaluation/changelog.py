@@ -1,14 +1,15 @@
 """The knowledge changelog: which facts a candidate adds, changes and removes, by document.
 
 Scores say how well a candidate learnt; the changelog says what it learnt, so a reviewer approves knowledge.
-A fact is a training pair's question: added when the parent's reflection set never asked it, changed when
-it did with another answer, removed when a parent's question of a changed or removed document is asked by
-no document any more. Probes are left out: they reword facts already listed.
+Facts are compared document by document, a fact being a training pair's question: for each new, changed or
+removed document, a question it now states that it did not before is added, one it states with another
+answer is changed, one it no longer states is removed. Another document answering a question differently is
+a conflict (the report lists those), not a change. Probes are left out: they reword facts already listed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from memo_core.evaluation.metrics import exact_match
@@ -25,42 +26,50 @@ def knowledge_changelog(
 ) -> dict[str, Any]:
     """Facts added, changed and removed against the parent's set (everything is added without one), with
     counts per kind and per document. A fact's documents are those that state it now (``documents``) and
-    those that stated it before (``old_documents``)."""
-    fresh = set(plan.new_documents)
-    gone = set(plan.removed_documents)
-    trained = [r for r in reflections if r.split == "train"]
-    before = _by_question(r for r in parent_reflections if r.split == "train")
-    now = _by_question(trained)
-    facts: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
-    for key, reflection in now.items():
-        if not fresh.intersection(reflection.document_ids) and plan.mode == "incremental":
-            continue
-        old = before.get(key)
-        if old is None:
-            facts["added"].append(_fact(reflection))
-        elif not exact_match(old.answer, [reflection.answer]):
-            facts["changed"].append({**_fact(reflection), **_old(old)})
-    for key, old in before.items():
-        if key not in now and (fresh | gone).intersection(old.document_ids):
-            facts["removed"].append({"question": old.question, **_old(old)})
+    those that stated it before (``old_documents``); a fact two documents state is listed once."""
+    touched = sorted(set(plan.new_documents) | set(plan.removed_documents))
+    if plan.mode == "full":
+        touched = sorted({d for r in reflections for d in r.document_ids})
+    before = _by_document(parent_reflections, touched)
+    now = _by_document(reflections, touched)
+    facts: dict[str, dict[tuple[str, str], dict[str, Any]]] = {kind: {} for kind in KINDS}
+    for document in touched:
+        old, new = before.get(document, {}), now.get(document, {})
+        for key, reflection in new.items():
+            if key not in old:
+                facts["added"].setdefault((key, reflection.answer), _fact(reflection))
+            elif not exact_match(old[key].answer, [reflection.answer]):
+                facts["changed"].setdefault((key, reflection.answer), {**_fact(reflection), **_old(old[key])})
+        for key, reflection in old.items():
+            if key not in new:
+                fact = {"question": reflection.question, **_old(reflection)}
+                facts["removed"].setdefault((key, reflection.answer), fact)
+    listed = {kind: list(found.values()) for kind, found in facts.items()}
     by_document: dict[str, dict[str, int]] = {}
-    for kind, listed in facts.items():
-        for fact in listed:
+    for kind, kind_facts in listed.items():
+        for fact in kind_facts:
             for document in fact.get("documents") or fact["old_documents"]:
-                counts = by_document.setdefault(document, dict.fromkeys(KINDS, 0))
-                counts[kind] += 1
+                if document in touched:
+                    counts = by_document.setdefault(document, dict.fromkeys(KINDS, 0))
+                    counts[kind] += 1
     return {
-        "counts": {kind: len(listed) for kind, listed in facts.items()},
+        "counts": {kind: len(kind_facts) for kind, kind_facts in listed.items()},
         "by_document": dict(sorted(by_document.items())),
-        **{kind: listed[:MAX_LISTED] for kind, listed in facts.items()},
+        **{kind: kind_facts[:MAX_LISTED] for kind, kind_facts in listed.items()},
     }
 
 
-def _by_question(reflections: Any) -> dict[str, Reflection]:
-    """One reflection per question (the first), keyed by its normalised text."""
-    found: dict[str, Reflection] = {}
+def _by_document(
+    reflections: Iterable[Reflection], documents: Sequence[str]
+) -> dict[str, dict[str, Reflection]]:
+    """For each of ``documents``, its training pairs by normalised question (the first of each)."""
+    wanted = set(documents)
+    found: dict[str, dict[str, Reflection]] = {}
     for reflection in reflections:
-        found.setdefault(normalise_text(reflection.question), reflection)
+        if reflection.split != "train":
+            continue
+        for document in wanted.intersection(reflection.document_ids):
+            found.setdefault(document, {}).setdefault(normalise_text(reflection.question), reflection)
     return found
 
 

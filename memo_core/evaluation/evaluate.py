@@ -120,12 +120,20 @@ def _scored(
     log.info("evaluating the %s on %s: %d questions", who, name, len(items))
     started = time.monotonic()
     result = score_suite(name, items, answer, judge)
+    figures = [
+        f"{label} {value:.3f}"
+        for label, value in (
+            ("exact match", result.exact_match),
+            ("F1", result.f1),
+            ("old answer still given", result.old_answer_rate),
+        )
+        if value is not None
+    ]
     log.info(
-        "%s on %s: exact match %s, F1 %s (%.0f s)",
+        "%s on %s: %s (%.0f s)",
         who,
         name,
-        "-" if result.exact_match is None else f"{result.exact_match:.3f}",
-        "-" if result.f1 is None else f"{result.f1:.3f}",
+        ", ".join(figures) or "nothing to score",
         time.monotonic() - started,
     )
     return result

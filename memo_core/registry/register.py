@@ -116,13 +116,12 @@ def review_links(config: MemoConfig, version: str) -> dict[str, str]:
     registry = open_registry(config)
     found = registry.get(version)
     run = registry.run_url(str(found.run_id))
-    links = {
+    return {
         "model version": registry.version_url(version),
         "run": run,
         "report": f"{run}/artifacts/report/report.md",
         "scores plot": registry.artifact_url(str(found.run_id), "report/scores.png"),
     }
-    return links
 
 
 def _describe(
