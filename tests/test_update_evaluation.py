@@ -211,6 +211,7 @@ def test_update_report_holds_every_suite_the_canary_and_the_gate_and_goes_to_mlf
     assert description.startswith("**Gate FAILED:** new_knowledge "), description
     assert "also set `gate_override` = your name" in description
     assert f"[report]({registry.run_url(registered.run_id)}/artifacts/report/report.md)" in description
+    assert f"artifact store: `{store.uri(key)}`" in description
     assert registry.approve(version, reviewer="ana", override_gate=True).tags["gate_override"] == "ana"
 
     run_id = registered.run_id

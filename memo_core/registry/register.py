@@ -9,7 +9,7 @@ import json
 import logging
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from memo_core.config import MemoConfig
 from memo_core.evaluation.report import VersionScores, render_report, save_scores_plot
@@ -74,7 +74,7 @@ def register_candidate(
     if existing is not None:
         log.info("candidate %s is already version %s", plan.candidate_id, existing)
         if not registry.get(existing).description:
-            _describe(config, registry, registry.get(existing), plan, report)
+            _describe(config, registry, registry.get(existing), plan, report_key)
         return existing
     manifest_bytes = store.read_bytes(f"manifests/v{plan.corpus_version:04d}.json")
     tags = {
@@ -107,7 +107,7 @@ def register_candidate(
         training_run_id=report["training"].get("mlflow_training_run"),
     )
     _log_scores_plot(config, store, registry, report_key, str(version.run_id))
-    _describe(config, registry, version, plan, report)
+    _describe(config, registry, version, plan, report_key)
     return str(version.version)
 
 
@@ -129,8 +129,10 @@ def _describe(
     registry: MemoRegistry,
     version: ModelVersion,
     plan: UpdatePlan,
-    report: dict[str, Any],
+    report_key: str,
 ) -> None:
+    store = open_store(config)
+    report = store.read_json(report_key)
     number = str(version.version)
     try:
         champion = registry.get(CHAMPION)
@@ -145,9 +147,12 @@ def _describe(
         links["Prefect flow run"] = version.tags["prefect_flow_run"]
     added = len(plan.new_documents)
     if plan.parent_corpus_version is not None:
-        before = ManifestStore(open_store(config)).get(plan.parent_corpus_version).documents
+        before = ManifestStore(store).get(plan.parent_corpus_version).documents
         added = sum(document not in before for document in plan.new_documents)
-    registry.describe(number, version_description(number, plan, report, champion_scores, links, added))
+    description = version_description(
+        number, plan, report, champion_scores, links, added, store.uri(report_key)
+    )
+    registry.describe(number, description)
 
 
 def _log_scores_plot(

@@ -30,9 +30,11 @@ def version_description(
     champion: tuple[str, dict[str, float]] | None,
     links: dict[str, str],
     added_documents: int,
+    report_uri: str,
 ) -> str:
     """The version's description, in markdown: ``champion`` is its version and run metrics, ``links``
-    names pages (the report, the Prefect flow run) by what they show."""
+    names pages (the report, the Prefect flow run) by what they show, ``report_uri`` is the report in the
+    artifact store."""
     gate = report["gate"]
     lines = [
         "**Gate passed.**"
@@ -52,6 +54,7 @@ def version_description(
     ]
     if links:
         lines += ["", " · ".join(f"[{name}]({url})" for name, url in links.items())]
+    lines += ["", f"The report is also in the artifact store: `{report_uri}`."]
     lines += ["", *review_steps(version, gate_passed=bool(gate["passed"]))]
     return "\n".join(lines) + "\n"
 
