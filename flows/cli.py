@@ -331,26 +331,33 @@ def _changelog_lines(changelog: dict[str, Any], limit: int) -> list[str]:
         "",
         f"Knowledge: {counts['added']} facts added, {counts['changed']} changed, {counts['removed']} removed",
     ]
-    for name, c in list(changelog["by_document"].items())[:limit]:
-        lines.append(f"  {name}: {c['added']} added, {c['changed']} changed, {c['removed']} removed")
-    sections = (
-        (
-            "changed",
-            lambda f: (
-                f"{f['question']}  {f['old_answer']} -> {f['answer']}  "
-                f"({', '.join(f['old_documents'])} -> {', '.join(f['documents'])})"
-            ),
-        ),
-        ("removed", lambda f: f"{f['question']}  was {f['old_answer']}  ({', '.join(f['old_documents'])})"),
-        ("added", lambda f: f"{f['question']}  {f['answer']}  ({', '.join(f['documents'])})"),
-    )
-    for kind, describe in sections:
+    documents = list(changelog["by_document"].items())
+    lines += [
+        f"  {name}: {c['added']} added, {c['changed']} changed, {c['removed']} removed"
+        for name, c in documents[:limit]
+    ]
+    lines += _more(len(documents), limit)
+    for kind in ("changed", "removed", "added"):
         if changelog[kind]:
             lines += ["", f"{kind.capitalize()}:"]
-            lines += [f"  {describe(fact)}" for fact in changelog[kind][:limit]]
-            if counts[kind] > limit:
-                lines.append(f"  ... and {counts[kind] - limit} more (--limit, or --json)")
+            lines += [f"  {_fact_line(kind, fact)}" for fact in changelog[kind][:limit]]
+            lines += _more(counts[kind], limit)
     return lines
+
+
+def _fact_line(kind: str, fact: dict[str, Any]) -> str:
+    documents, old_documents = ", ".join(fact.get("documents", [])), ", ".join(fact.get("old_documents", []))
+    if kind == "changed":
+        return (
+            f"{fact['question']}  {fact['old_answer']} -> {fact['answer']}  ({old_documents} -> {documents})"
+        )
+    if kind == "removed":
+        return f"{fact['question']}  was {fact['old_answer']}  ({old_documents})"
+    return f"{fact['question']}  {fact['answer']}  ({documents})"
+
+
+def _more(total: int, shown: int) -> list[str]:
+    return [f"  ... and {total - shown} more (--limit, or --json)"] if total > shown else []
 
 
 def _review_notes(tags: dict[str, str]) -> list[str]:
