@@ -270,6 +270,11 @@ def _data_lines(data: dict[str, Any], limit: int = 20) -> list[str]:
     return lines
 
 
+def markdown_links(links: dict[str, str]) -> str:
+    """Pages named by what they show, as one line of markdown links."""
+    return " · ".join(f"[{name}]({url})" for name, url in links.items())
+
+
 def report_markdown(
     config: MemoConfig,
     plan: UpdatePlan,
@@ -293,8 +298,7 @@ def report_markdown(
     markdown = render_report(plan, store.read_json(report_key), version)
     if links:
         title, _, body = markdown.partition("\n")
-        review = " · ".join(f"[{name}]({url})" for name, url in links.items())
-        markdown = f"{title}\n\nIn MLflow: {review}\n{body}"
+        markdown = f"{title}\n\nIn MLflow: {markdown_links(links)}\n{body}"
     plot = scores_plot_key(report_key)
     if plot_url:
         markdown += f"\n![Scores by model version]({plot_url})\n"

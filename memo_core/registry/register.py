@@ -9,7 +9,7 @@ import json
 import logging
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from memo_core.config import MemoConfig
 from memo_core.evaluation.report import VersionScores, render_report, save_scores_plot
@@ -73,8 +73,9 @@ def register_candidate(
     existing = registered_version(config, plan)
     if existing is not None:
         log.info("candidate %s is already version %s", plan.candidate_id, existing)
-        if not registry.get(existing).description:
-            _describe(config, registry, registry.get(existing), plan, report_key)
+        found = registry.get(existing)
+        if not found.description:
+            _describe(config, store, registry, found, plan, report, report_key)
         return existing
     manifest_bytes = store.read_bytes(f"manifests/v{plan.corpus_version:04d}.json")
     tags = {
@@ -107,32 +108,35 @@ def register_candidate(
         training_run_id=report["training"].get("mlflow_training_run"),
     )
     _log_scores_plot(config, store, registry, report_key, str(version.run_id))
-    _describe(config, registry, version, plan, report_key)
+    _describe(config, store, registry, version, plan, report, report_key)
     return str(version.version)
 
 
 def review_links(config: MemoConfig, version: str) -> dict[str, str]:
     """The MLflow pages of a version, by what they show: the version, its run, its report and plot."""
     registry = open_registry(config)
-    found = registry.get(version)
-    run = registry.run_url(str(found.run_id))
+    return _links(registry, registry.get(version))
+
+
+def _links(registry: MemoRegistry, version: ModelVersion) -> dict[str, str]:
+    run = registry.run_url(str(version.run_id))
     return {
-        "model version": registry.version_url(version),
+        "model version": registry.version_url(version.version),
         "run": run,
         "report": f"{run}/artifacts/report/report.md",
-        "scores plot": registry.artifact_url(str(found.run_id), "report/scores.png"),
+        "scores plot": registry.artifact_url(str(version.run_id), "report/scores.png"),
     }
 
 
 def _describe(
     config: MemoConfig,
+    store: ArtifactStore,
     registry: MemoRegistry,
     version: ModelVersion,
     plan: UpdatePlan,
+    report: dict[str, Any],
     report_key: str,
 ) -> None:
-    store = open_store(config)
-    report = store.read_json(report_key)
     number = str(version.version)
     try:
         champion = registry.get(CHAMPION)
@@ -141,7 +145,7 @@ def _describe(
     else:
         metrics = registry.client.get_run(champion.run_id).data.metrics if champion.run_id else {}
         champion_scores = (str(champion.version), dict(metrics))
-    links = review_links(config, number)
+    links = _links(registry, version)
     links.pop("model version")  # the page the description is on
     if version.tags.get("prefect_flow_run"):
         links["Prefect flow run"] = version.tags["prefect_flow_run"]

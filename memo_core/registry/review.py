@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from memo_core.evaluation.changelog import changelog_markdown
+from memo_core.evaluation.report import markdown_links
 from memo_core.plan.planner import UpdatePlan
 
 # (metric, what it measures): the scores a reviewer weighs, in the order the gate reads them
@@ -53,7 +54,7 @@ def version_description(
         f"{len(plan.moved_documents)} moved.",
     ]
     if links:
-        lines += ["", " · ".join(f"[{name}]({url})" for name, url in links.items())]
+        lines += ["", markdown_links(links)]
     lines += ["", f"The report is also in the artifact store: `{report_uri}`."]
     lines += ["", *review_steps(version, gate_passed=bool(gate["passed"]))]
     return "\n".join(lines) + "\n"
