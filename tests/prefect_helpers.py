@@ -11,6 +11,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId, LogFilter
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments.runner import RunnerDeployment
+from prefect.logging.handlers import APILogWorker
 
 
 def deploy_stand_in(stand_in: Any, prefix: str) -> str:
@@ -38,7 +39,9 @@ def runs_of(deployment: str, wait_s: float = 0.0) -> list[FlowRun]:
 
 
 def run_logs(flow_run_id: UUID) -> list[str]:
-    """Every line of the flow run's log, page by page (the API answers at most a page per request)."""
+    """Every line of the flow run's log, page by page (the API answers at most a page per request). Lines
+    this process still holds (a flow run in it sends its log in the background) are sent first."""
+    APILogWorker.drain_all(timeout=30)
     lines: list[str] = []
     with get_client(sync_client=True) as client:
         while page := client.read_logs(LogFilter(flow_run_id={"any_": [flow_run_id]}), offset=len(lines)):
