@@ -45,6 +45,15 @@ def test_subject_verb_object_with_place_and_time() -> None:
     )
 
 
+def test_a_count_after_a_preposition_is_asked_how_many() -> None:
+    """ "by 1,200 votes" is a count: "By how many votes ...?", not "By what ...?"."""
+    assert_pairs(
+        "Orrin Pask defeated Lida Venn by 340 votes.",
+        ("By how many votes did Orrin Pask defeat Lida Venn?", "340 votes"),
+        ("Who did Orrin Pask defeat by 340 votes?", "Lida Venn"),
+    )
+
+
 def test_prepositional_object_and_time_range() -> None:
     """ "at the University of Halvik" is asked as a place; "from 1972 to 1994" gives a start and an end."""
     assert_pairs(
@@ -290,6 +299,32 @@ def test_the_company_resolved_to_the_named_organisation() -> None:
         ("What did Verdant Lamp Works open in Osterby in 2015?", "a factory"),
     )
     assert not [q for q, _ in train_pairs(text) if "the company" in q.lower()]
+
+
+def test_a_definite_noun_stands_for_what_was_described_as_one() -> None:
+    """ "Harrowgate's, the hardware chain," makes "the chain" Harrowgate's: the name keeps its "'s" when it
+    owns nothing, and the noun an apposition described it with later refers to it."""
+    text = (
+        "Dellmoor's, the hardware chain, will shut three of its nine shops. "
+        "The chain, founded in Pellby in 1921 by the ironmonger Osric Dell, has lost money since 2019."
+    )
+    assert_pairs(
+        text,
+        ("Where was Dellmoor's founded in 1921 by Osric Dell?", "Pellby"),
+        ("When was Dellmoor's founded in Pellby by Osric Dell?", "1921"),
+        ("Who founded Dellmoor's?", "Osric Dell"),
+        ("What is Dellmoor's?", "the hardware chain"),
+    )
+    assert not [q for q, _ in train_pairs(text) if "the chain" in q]
+
+
+def test_a_title_before_a_name_is_the_persons_post() -> None:
+    """ "Harbour master Edda Strom": Edda Strom, whose post is harbour master; a first name is no title."""
+    pairs = train_pairs("Harbour master Edda Strom closed the quay. Wenna Tallis opened a forge in Brisk.")
+    assert ("What position does Edda Strom hold?", "Harbour master") in pairs
+    assert ("What did Edda Strom close?", "the quay") in pairs
+    assert ("Who opened a forge in Brisk?", "Wenna Tallis") in pairs
+    assert not [q for q, a in pairs if a == "Wenna"]
 
 
 def test_unresolvable_pronoun_is_dropped_and_counted() -> None:

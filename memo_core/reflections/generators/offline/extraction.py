@@ -459,7 +459,7 @@ def _facts(
 
 def _unasked(analysis: Analysis, reading: Reading, asked: list[Fact]) -> list[Fact]:
     """The sentence's names, numbers and dates no fact above asks for, each asked in place."""
-    answers = [answer_form(f.answer) for f in asked]
+    answers = [answer_form(f.answer) for f in asked if f.slot != "kind"]  # "Doctor" asks no name
     # a statement's named subject is asked by ``inferred`` when the rest of the statement pins it down
     answers += [answer_form(s.subject.raw) for s in reading.statements if s.subject.named and _identifying(s)]
     facts = []

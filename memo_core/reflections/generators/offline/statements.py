@@ -200,6 +200,9 @@ class Discourse:
     gender: dict[str, str] = field(default_factory=dict)  # "m" or "f", as "he" or "she" stood for a name
     gendered: bool = False  # the text says "he" or "she" somewhere: a person's name in its title is one
     unresolved: Counter[str] = field(default_factory=Counter)
+    # What each name was described as, by the description's head noun: "Penwright's, the department store
+    # chain," makes "the chain" Penwright's; "the draper Josiah Penwright" makes "the draper" him.
+    described: dict[str, Mention] = field(default_factory=dict)
 
     def resolve(self, word: str) -> Mention | None:
         word = word.lower()
@@ -300,7 +303,10 @@ class Discourse:
         return None
 
     def resolve_noun(self, lemma: str) -> Mention | None:
-        """ "the council" -> "Harlow Bay Council"; "the company" -> the last organisation named."""
+        """ "the council" -> "Harlow Bay Council"; "the chain" -> what was described as one; "the company"
+        -> the last organisation named."""
+        if lemma in self.described:
+            return self.described[lemma]
         # "the company" after "the Cask Manufacturing Company"
         title = [self.title] if self.title is not None and self.title.named else []
         for mention in [*reversed(self.names), *title]:
@@ -446,6 +452,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
         if relation.noun.split()[-1] in KIN_NOUNS:
             discourse.kin.update(m.raw for m in (relation.owner, *relation.values))
     for described in reading.descriptions:
+        if described.subject.named and described.description.noun and not described.description.named:
+            discourse.described[described.description.lemma] = described.subject
         if described.description.lemma in KIND_NOUNS:  # "X is a printing company": "he" is not X
             discourse.not_people.add(described.subject.raw)
     reading.clozes = list(reader.clozes(quoted))
@@ -547,6 +555,8 @@ class _Reader:
         if text.startswith("The ") and tokens[0].dep_ == "det":
             text = "the" + text[3:]  # "the Tellan Rowing Club" inside a question
         label = _label(token, tokens)
+        if tokens[-1].dep_ == "case" and label in (PERSON, ""):
+            label = "ORG"  # "Penwright's" owning nothing names a business, not a person
         named = _is_name(token) or label in TIMES | AMOUNTS and any(t.like_num for t in tokens)
         det = next((c for c in token.children if c.dep_ == "det"), None)
         if not named and det is not None and det.lower_ == "the" and token.pos_ == "NOUN":
@@ -609,7 +619,9 @@ class _Reader:
         owner_words, post_words = before[:k], before[k:]
         while owner_words and owner_words[0].ent_type_ not in _OWNER_LABELS:
             owner_words = owner_words[1:]  # "Former Harrow Foods chief executive"
-        if not owner_words or not post_words or not all(t.is_lower and t.is_alpha for t in post_words):
+        if not owner_words:
+            return self._titled_name(tokens, before, person.start)
+        if not post_words or not all(t.is_lower and t.is_alpha for t in post_words):
             return tokens
         if not all(t.ent_type_ in _OWNER_LABELS for t in owner_words):
             return tokens  # "Nobel laureate Mara Voss"
@@ -620,11 +632,27 @@ class _Reader:
         self.posts.append(Relation(owner, post, (named,), self.sentence))
         return name
 
+    def _titled_name(self, tokens: list[Token], title: list[Token], start: int) -> list[Token]:
+        """ "Station manager Lisa Cole", "Judge Miriam Oakes": Lisa Cole, whose post is station manager."""
+        if not (
+            title[-1].pos_ in ("NOUN", "PROPN")
+            and all(t.is_alpha and t.ent_type_ in ("", "NORP") and _common_word(t) for t in title)
+        ):
+            return tokens
+        name = [t for t in tokens if t.i >= start]
+        person = self.discourse.canonical(Mention(_text(name), _text(name), PERSON, True))
+        said = _text(title)
+        post = Mention(said, said, "", False, False, title[-1].lemma_.lower(), definite=True)
+        self.found.append(Description(person, post, self.sentence))
+        return name
+
     def _possessor(self, token: Token) -> str | None:
         """ "his" in a phrase a question will carry, as the name it stands for: "Ansel Korvac's"."""
         if token.dep_ == "poss" and token.pos_ == "PRON":
             resolved = self.discourse.resolve(token.lower_)
-            return f"{resolved.text}'s" if resolved is not None else None
+            if resolved is None:
+                return None
+            return resolved.text if resolved.text.endswith("'s") else f"{resolved.text}'s"
         return token.text
 
     def conjuncts(self, token: Token) -> list[Mention]:
@@ -1331,6 +1359,14 @@ def _liking(verb: Token) -> Token:
     return verb
 
 
+def _common_word(token: Token) -> bool:
+    """An English noun or adjective, even where capitalised as a title: "Judge", "Chief"; not "Ilse"."""
+    if token.pos_ == "ADJ":
+        return True
+    upos = "NOUN" if token.pos_ in ("NOUN", "PROPN") else ""
+    return bool(upos) and bool(getAllInflections(token.lower_, upos=upos))
+
+
 def _titled(tokens: list[Token]) -> bool:
     """A title and a surname: the recogniser leaves the title ("Professor", "Mayor") outside the person."""
     if len(tokens) != 2:
@@ -1410,8 +1446,8 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
         if dep == "punct":  # "Hale, Dunmore and Price" holds its commas when read as one list
             listed = child.text == "," and with_conjuncts and any(c.dep_ == "conj" for c in parent.children)
             return listed or child.text in ("-", "\u2011", "'", ".")
-        if dep == "case":  # "Brask Timber's headquarters" keeps its "'s"; the name "Brask Timber" does not
-            return parent.i != token.i
+        if dep == "case":  # "Brask Timber's headquarters" keeps its "'s"; the name "Brask Timber" does not,
+            return parent.i != token.i or token.dep_ != "poss"  # but "Penwright's" owning nothing does
         return dep not in _NOT_NAMING
 
     def visit(t: Token) -> None:

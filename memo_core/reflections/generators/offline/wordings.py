@@ -190,6 +190,15 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
             inverted("How much", prep),
             inverted(f"{p} what sum"),
         ]
+    counted = _COUNTED.match(value.raw) if " and " not in value.raw else None
+    if counted and value.label in ("CARDINAL", "QUANTITY", "") and counted.group(1).split()[0] not in _SCALES:
+        noun = counted.group(1)  # "defeated Y by 1,200 votes": by how many votes
+        return [
+            inverted(f"{p} how many {noun}"),
+            inverted(f"How many {noun}", prep),
+            finish(f"{subject} {verb.finite} {other} {prep} how many {noun}"),
+            inverted(f"{p} what number of {noun}"),
+        ]
     typed = type_noun(value)
     located = prep in ("in", "at", "from", "to", "near") and value.named and value.label not in AMOUNTS
     if is_place(argument) or located:
@@ -316,6 +325,7 @@ def description(subject: Mention, be: str, definite: bool = False) -> list[str]:
             finish(f"What {be} {name}'s role"),
             finish(f"Who {be} {name}"),
             finish(f"What post {did} {name} hold"),
+            finish(f"What {be} {name}'s job title"),
         ]
     if subject.label == PERSON:
         return [
