@@ -327,6 +327,18 @@ def test_a_title_before_a_name_is_the_persons_post() -> None:
     assert not [q for q, a in pairs if a == "Wenna"]
 
 
+def test_a_surname_stands_for_the_person_an_apposition_named() -> None:
+    """ "the weaver Hesper Quayle" names her; "Quayle" later is the same person, and "as the founder of
+    the mill Quayle Textiles" says whose founder she is."""
+    pairs = train_pairs(
+        "The museum bought a tapestry from the weaver Hesper Quayle. "
+        "Quayle made her name as the founder of the mill Quayle Textiles over forty years."
+    )
+    assert ("Who is the founder of Quayle Textiles?", "Hesper Quayle") in pairs
+    assert ("Whose founder is Hesper Quayle?", "Quayle Textiles") in pairs
+    assert ("How long did Hesper Quayle make Hesper Quayle's name?", "forty years") in pairs
+
+
 def test_unresolvable_pronoun_is_dropped_and_counted() -> None:
     """A statement about "he" with nobody named before is never asked about "he"; the drop is counted."""
     generator, reflections = reflect("He founded a small brewery in 1990.")

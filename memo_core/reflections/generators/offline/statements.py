@@ -426,8 +426,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
                 reading.statements.extend(reader.statements(token))
         if token.dep_ == "appos":
             reader.apposition(token.head, token, reading)
-        if token.pos_ == "PROPN" and token.dep_ in _SUBJECTS | {"dobj", "pobj", "attr"}:
-            mention = reader.mention(token)
+        if token.pos_ in ("PROPN", "NOUN") and token.dep_ in _SUBJECTS | {"dobj", "pobj", "attr"}:
+            mention = reader.mention(token)  # "the collector Ruth Amberley" names her too
             if mention is not None:
                 discourse.saw(mention, as_subject=False)
     for token in span:
@@ -781,6 +781,7 @@ class _Reader:
                 arguments = [a for a in arguments if a.value != work.arguments[0].value]
         arguments = [a for a in arguments if a.role in ("time", "place") or a.value.raw != subject.raw]
         self._as_descriptions(subject, arguments, form.lemma)
+        self._as_posts(subject, verb)
         if arguments:
             yield Statement(subject, form, tuple(arguments), self.sentence)
 
@@ -815,6 +816,16 @@ class _Reader:
         who = people[0] if people and verb_lemma in _GIVES_A_ROLE else subject  # not "joined X as a chemist"
         if who.named:
             self.found.append(Description(who, roles[0], self.sentence))
+
+    def _as_posts(self, subject: Mention, verb: Token) -> None:
+        """ "made her fortune as the founder of Amberley Tours": she is Amberley Tours' founder."""
+        if not subject.named:
+            return
+        for prep in (c for c in verb.children if c.dep_ == "prep" and c.lower_ == "as"):
+            for noun in (c for c in prep.children if c.dep_ == "pobj" and c.pos_ == "NOUN"):
+                owner = self._owner(noun)
+                if owner is not None and owner.named and owner.raw != subject.raw:
+                    self.posts.append(Relation(owner, _relation_noun(noun), (subject,), self.sentence))
 
     def reciprocal(self, verb: Token) -> list[Statement]:
         """ "A and B are married": each is married to the other."""
@@ -1117,6 +1128,8 @@ class _Reader:
                 objects = [c for c in child.children if c.dep_ == "pobj"]
                 if objects and (objects[0].pos_ == "PROPN" or objects[0].pos_ == "PRON"):
                     return self.mention(objects[0])
+                owner = self.mention(objects[0]) if objects and objects[0].pos_ == "NOUN" else None
+                return owner if owner is not None and owner.named else None  # "of the firm Amberley Tours"
         return None
 
     def descriptions(self, statement: Statement) -> Iterator[Description]:

@@ -25,8 +25,8 @@ from memo_core.reflections.generators.offline.statements import (
 
 _YEAR = re.compile(r"^(?:in )?(1[0-9]\d\d|20\d\d)$")
 _NUMBER_WORDS = (
-    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty|thirty"
-    "|forty|fifty|hundred|dozen"
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    "|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen"
 )
 _COUNTED = re.compile(
     r"^(?:(?:about|some|nearly|almost|over|more than|fewer than|around) )?"
@@ -44,7 +44,7 @@ _SCALES = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
 _TIME_PREPOSITIONS = frozenset({"until", "since", "by", "before", "after", "till"})
 # A length of time rather than a point in it: "six years", "18 months", "a decade", "several weeks"
 _DURATION = re.compile(
-    r"^(?:(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|a few|\d+)"
+    rf"^(?:(?:a|an|one|several|many|a few|\d+|{_NUMBER_WORDS})"
     r"(?:\s+(?:more|full|whole))?\s+)?(?:of\s+)?(hours?|days?|weeks?|months?|years?|decades?|centuries|century)$",
     re.IGNORECASE,
 )
@@ -150,7 +150,7 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
     if is_time(argument):
         year = is_year(value.text)
         span = _DURATION.match(value.text)
-        if span and prep in ("for", "") and not year:  # "for six years": how long, not when
+        if span and prep in ("for", "over", "") and not year:  # "for six years": how long, not when
             return [
                 inverted("How long"),
                 inverted("For how long"),
