@@ -45,6 +45,21 @@ def test_subject_verb_object_with_place_and_time() -> None:
     )
 
 
+def test_a_length_of_time_after_a_time_preposition_is_no_date() -> None:
+    """ "after eight years" is a length: "After how many years ...?", never "After when ...?"."""
+    pairs = train_pairs("Berit Lund will retire after eight years.")
+    assert ("After how many years will Berit Lund retire?", "eight years") in pairs
+    assert not [q for q, _ in pairs if q.startswith("After when")]
+
+
+def test_what_a_thing_is_for_stays_in_its_answer() -> None:
+    """ "makes software for dairy farms": the product is the software for dairy farms."""
+    assert_pairs(
+        "Tolvane Systems makes software for dairy farms.",
+        ("What does Tolvane Systems make?", "software for dairy farms"),
+    )
+
+
 def test_a_count_after_a_preposition_is_asked_how_many() -> None:
     """ "by 1,200 votes" is a count: "By how many votes ...?", not "By what ...?"."""
     assert_pairs(

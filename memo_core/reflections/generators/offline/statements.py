@@ -40,6 +40,8 @@ KIN_NOUNS = frozenset({
 PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
 # Parts of a noun's subtree that say something further about it rather than name it.
 _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
+# Prepositions whose phrase after a common noun says what the thing is rather than where or when it is.
+_WHAT_FOR = frozenset({"for", "about", "with", "against"})
 _RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
 _DEFINITE = frozenset({"the", "this", "that", "these", "those", "each", "every"})
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
@@ -1455,6 +1457,8 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
             places = [c for c in objects if c.ent_type_ in PLACES]
             # "The Fox in Winter", "Saltmarsh Bridge over the river Tarrow"; not "Timber as a joiner"
             named = any(t.text[:1].isupper() or t.like_num for c in objects for t in c.subtree)
+            if parent.i == token.i and token.pos_ == "NOUN" and child.lower_ in _WHAT_FOR:
+                return not places  # "software for hospitals", "a book about tides": what the thing is
             return (parent.pos_ == "PROPN" or bool(parent.ent_type_)) and named and not places
         if dep == "punct":  # "Hale, Dunmore and Price" holds its commas when read as one list
             listed = child.text == "," and with_conjuncts and any(c.dep_ == "conj" for c in parent.children)

@@ -67,6 +67,12 @@ def plural(noun: str) -> str:
     return forms[0] if forms else noun + "s"
 
 
+def _units(word: str) -> str:
+    """ "year" or "years" -> "years": the units a length of time is counted in."""
+    word = word.lower()
+    return word if word.endswith("s") else plural(word)
+
+
 def type_noun(mention: Mention) -> str:
     """What kind of thing a question asks for: "person", "organisation", "place", or the head noun."""
     if mention.label in _TYPE_NOUNS:
@@ -155,7 +161,16 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
                 inverted("How long"),
                 inverted("For how long"),
                 finish(f"{subject} {verb.finite} {other} for how long"),
-                inverted(f"For how many {plural(span.group(1).lower())}"),
+                inverted(f"For how many {_units(span.group(1))}"),
+            ]
+        if span and prep in _TIME_PREPOSITIONS and not year:  # "after nine years": a length, not a time
+            p = prep.capitalize()
+            units = _units(span.group(1))
+            return [
+                inverted(f"{p} how many {units}"),
+                inverted(f"{p} how long"),
+                finish(f"{subject} {verb.finite} {other} {prep} how many {units}"),
+                inverted(f"How many {units}", prep),
             ]
         if prep in _TIME_PREPOSITIONS:
             p = prep.capitalize()
