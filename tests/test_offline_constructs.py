@@ -354,6 +354,13 @@ def test_a_surname_stands_for_the_person_an_apposition_named() -> None:
     assert ("How long did Hesper Quayle make Hesper Quayle's name?", "forty years") in pairs
 
 
+def test_a_possessive_stands_for_its_own_clauses_subject() -> None:
+    """ "The foreman, Piet Hale, sold his boat": Piet Hale's boat, not the man the text spoke of before."""
+    pairs = train_pairs("Oskar Vey hired a crew in May. The foreman, Piet Hale, sold his boat to Ada Venn.")
+    assert ("What did Piet Hale sell to Ada Venn?", "his boat") in pairs
+    assert not [q for q, _ in pairs if "Oskar Vey's boat" in q]
+
+
 def test_unresolvable_pronoun_is_dropped_and_counted() -> None:
     """A statement about "he" with nobody named before is never asked about "he"; the drop is counted."""
     generator, reflections = reflect("He founded a small brewery in 1990.")

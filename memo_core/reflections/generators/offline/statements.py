@@ -514,7 +514,7 @@ class _Reader:
     def _mention(self, token: Token, with_conjuncts: bool) -> Mention | None:
         lower = token.lower_
         if token.pos_ == "PRON" and lower not in _RELATIVE:
-            resolved = self.discourse.resolve(lower)
+            resolved = self._pronoun(token)
             if resolved is None:
                 self.discourse.unresolved[lower] += 1
             return resolved
@@ -605,6 +605,8 @@ class _Reader:
         if start == len(tokens) or not any(t.pos_ in ("NOUN", "PROPN", "VERB") for t in words):
             return tokens  # "the Drummore Seed Bank", "de Vries"
         name = tokens[start:]
+        if any(t.tag_ == "POS" for t in words):
+            return name  # "the club's Riverside Ground": an owner, not what the name is
         person = Mention(_text(name), _text(name), _label(token, name), True, False, token.lemma_.lower())
         said = token.doc[words[0].i : name[0].i].text.strip(" ,")
         title = Mention(said.lower(), said, "", False, False, words[-1].lemma_.lower())
@@ -648,10 +650,47 @@ class _Reader:
         self.found.append(Description(person, post, self.sentence))
         return name
 
+    def _pronoun(self, token: Token) -> Mention | None:
+        """ "The manager, Sean Dolan, will stay in his post": a possessive stands for its own clause's
+        subject when that subject is named and fits it; otherwise the discourse decides."""
+        lower = token.lower_
+        if token.dep_ == "poss" and lower != "whose":
+            subject = self._clause_subject(token)
+            if subject is not None and self._fits(subject, lower):
+                if lower in _PERSON_PRONOUNS:
+                    self.discourse.gender[subject.raw] = "m" if lower in _HE else "f"
+                return subject
+        return self.discourse.resolve(lower)
+
+    def _clause_subject(self, token: Token) -> Mention | None:
+        verb = token.head
+        while verb.pos_ not in ("VERB", "AUX") and verb.dep_ != "ROOT" and verb.head is not verb:
+            verb = verb.head
+        subjects = [c for c in verb.children if c.dep_ in _SUBJECTS and c.i < token.i and c.pos_ != "PRON"]
+        if not subjects or token in subjects[0].subtree:
+            return None
+        subject = self.mention(subjects[0])
+        return subject if subject is not None and subject.named else None
+
+    def _fits(self, subject: Mention, pronoun: str) -> bool:
+        if pronoun in _GROUP_PRONOUNS:
+            return subject.plural
+        if subject.plural or subject.label in PLACES | TIMES | AMOUNTS:
+            return False
+        if pronoun in _PERSON_PRONOUNS:
+            gender = self.discourse.gender.get(subject.raw)
+            wanted = "m" if pronoun in _HE else "f"
+            return (
+                subject.raw not in self.discourse.not_people
+                and gender in (None, wanted)
+                and (subject.is_person or subject.label == "")
+            )
+        return not subject.is_person and subject.raw not in self.discourse.called_he_or_she
+
     def _possessor(self, token: Token) -> str | None:
         """ "his" in a phrase a question will carry, as the name it stands for: "Ansel Korvac's"."""
         if token.dep_ == "poss" and token.pos_ == "PRON":
-            resolved = self.discourse.resolve(token.lower_)
+            resolved = self.mention(token)
             if resolved is None:
                 return None
             return resolved.text if resolved.text.endswith("'s") else f"{resolved.text}'s"
@@ -917,6 +956,8 @@ class _Reader:
                 if dep in ("dobj", "attr") and child.pos_ == "NOUN":
                     yield from self._attached_places(child)  # "a forester with Brask Timber"
                 mention = self.mention(child, with_conjuncts=True)
+                if mention is not None and mention.raw.split()[0].lower() in _RELATIVE:
+                    continue  # "whose father Dennis bought": the parser's misreading, nothing to ask
                 role = {"dobj": "object", "dative": "dative", "oprd": "complement"}.get(dep, "attribute")
                 if role == "attribute" and verb.lemma_ != "be":
                     role = "complement"  # "became its editor", "remained chair"
