@@ -60,6 +60,15 @@ def test_what_a_thing_is_for_stays_in_its_answer() -> None:
     )
 
 
+def test_a_perfect_copula_keeps_its_attribute() -> None:
+    """ "has been chief ranger at X since 2015": X is a workplace, and the time is asked with the
+    post it is the time of, not "Since when has Y been?"."""
+    pairs = train_pairs("Ines Carrow has been chief ranger at Tolmere Trust since 2015.")
+    assert ("Where does Ines Carrow work?", "Tolmere Trust") in pairs
+    assert ("Since when has Ines Carrow been chief ranger?", "2015") in pairs
+    assert not [q for q, _ in pairs if q.startswith("Since when has Ines Carrow been?")]
+
+
 def test_a_count_after_a_preposition_is_asked_how_many() -> None:
     """ "by 1,200 votes" is a count: "By how many votes ...?", not "By what ...?"."""
     assert_pairs(

@@ -1571,7 +1571,8 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
         rest = " ".join([*(a.lower_ for a in auxes[1:]), text])
         if aux in ("do", "does", "did"):
             return Verb(lemma, aux, rest, _inflect(lemma, "VBD" if aux == "did" else "VBZ"), passive)
-        return Verb(lemma, aux, rest, f"{_singular(aux)} {rest}", passive)
+        copular = lemma == "be" and not passive  # "has been professor", "will be chair"
+        return Verb(lemma, aux, rest, f"{_singular(aux)} {rest}", passive, copular)
     if passive:  # a participle without its auxiliary: "born in 1958", "founded in 1990", "based in Vell"
         be = _past_of_head(verb, plural)
         return Verb(lemma, be, text, f"{_singular(be)} {text}", passive=True)

@@ -103,8 +103,10 @@ def render(argument: Argument) -> str:
 
 def rest(statement: Statement, without: Argument | None, limit: int = 3) -> str:
     """The statement's other arguments, objects first, as a question carries them to identify the fact."""
-    kept = [a for a in statement.arguments if a is not without and a.role != "attribute"]
-    kept.sort(key=lambda a: a.role not in ("object", "dative", "complement"))
+    # a copula's attribute stays: "When was X head of the department?", not "When was X?"
+    copular = statement.verb.copular and (without is None or is_time(without))  # not "Where is X a village?"
+    kept = [a for a in statement.arguments if a is not without and (a.role != "attribute" or copular)]
+    kept.sort(key=lambda a: a.role not in ("object", "dative", "complement", "attribute"))
     return " ".join(render(a) for a in kept[:limit])
 
 
