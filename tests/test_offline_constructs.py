@@ -370,6 +370,18 @@ def test_a_possessive_stands_for_its_own_clauses_subject() -> None:
     assert not [q for q, _ in pairs if "Oskar Vey's boat" in q]
 
 
+def test_a_birth_name_is_the_person_of_the_married_name() -> None:
+    """ "Born Ilka Marsh in 1940, she ...": the sentence-opening participle is no part of a name, the birth
+    name before a hyphen is the same person, and "She was 81." is her age."""
+    pairs = train_pairs(
+        "Ilka Marsh-Toller, a chemist, died in 2021. She was 81. "
+        "Born Ilka Marsh in 1940, she joined the Tarn Glassworks in 1962."
+    )
+    assert ("How old was Ilka Marsh-Toller?", "81") in pairs
+    assert [q for q, a in pairs if a == "the Tarn Glassworks" and "Ilka Marsh-Toller join" in q]
+    assert not [q for q, _ in pairs if "Born " in q or "Ilka Marsh " in q]
+
+
 def test_unresolvable_pronoun_is_dropped_and_counted() -> None:
     """A statement about "he" with nobody named before is never asked about "he"; the drop is counted."""
     generator, reflections = reflect("He founded a small brewery in 1990.")

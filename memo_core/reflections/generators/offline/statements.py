@@ -349,6 +349,8 @@ class Discourse:
         words = mention.raw.lower().split()
         for known in reversed(self.names):
             known_words = known.raw.lower().split()
+            if known.is_person and known.raw.lower().startswith(f"{mention.raw.lower()}-"):
+                return known  # "Dervla O'Hanlon", born so, is Dervla O'Hanlon-Price
             if (
                 known.label == "ORG"
                 and len(words) == 1
@@ -593,6 +595,8 @@ class _Reader:
     def _title_off(self, token: Token, tokens: list[Token]) -> list[Token]:
         """A name without the lowercase words in front of it that say what it is ("the sensor start-up
         Lumisk"); those words become its description."""
+        if len(tokens) > 1 and tokens[0].is_sent_start and tokens[0].i < token.i and _participle(tokens[0]):
+            tokens = tokens[1:]  # "Born Dervla O'Hanlon in 1933, she ...": the tagger took "Born" for a name
         start = 0
         while start < len(tokens) and tokens[start].i < token.i:
             first = tokens[start]
@@ -787,8 +791,8 @@ class _Reader:
             yield from pair
             return
         subject = self.subject(verb)
-        if subject is None or subject.label in TIMES | AMOUNTS:
-            return
+        if subject is None or subject.label in TIMES | AMOUNTS or subject.raw.split()[0].lower() in _RELATIVE:
+            return  # "whose barrage was the largest": about the barrage, which the parse does not name
         if not (subject.named or _specific(subject) or subject.definite and subject.noun):
             return  # "a man said", "some say"; "the sensor weighs 2.4 kilograms" stays
         if subject.named:
@@ -1025,6 +1029,11 @@ class _Reader:
         """ "The Harlow Bay Lighthouse is 34 m high." -> (the lighthouse, "high", "34 m")."""
         subjects = [c for c in verb.children if c.dep_ == "nsubj"]
         adjectives = [c for c in verb.children if c.dep_ == "acomp" and c.pos_ == "ADJ"]
+        ages = [c for c in verb.children if c.dep_ in ("attr", "acomp") and re.fullmatch(r"\d{1,3}", c.text)]
+        if subjects and ages and len(list(ages[0].subtree)) == 1:  # "She was 88."
+            person = self.mention(subjects[0])
+            if person is not None and person.named and (person.is_person or person.label == ""):
+                return _person(person), "old", ages[0].text
         if not subjects or not adjectives:
             return None
         amounts = [
@@ -1413,6 +1422,12 @@ def _liking(verb: Token) -> Token:
         if child.dep_ == "aux" and set(getLemma(child.lower_, upos="VERB")) & PASTIME_VERBS:
             return child
     return verb
+
+
+def _participle(token: Token) -> bool:
+    """A capitalised past participle that is no noun ("Born", "Raised"), whatever the tagger made of it."""
+    lemmas = getAllLemmas(token.lower_)
+    return token.lower_.endswith(("ed", "n", "t")) and "VERB" in lemmas and "NOUN" not in lemmas
 
 
 def _common_word(token: Token) -> bool:
