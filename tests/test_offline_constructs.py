@@ -88,6 +88,16 @@ def test_prepositional_object_and_time_range() -> None:
     )
 
 
+def test_a_period_is_asked_as_one_answer_too() -> None:
+    """ "from 1981 to 1999" gives its start, its end, and the period: "During which years ...?"."""
+    assert_pairs(
+        "Tamsin Orr edited the Pellby Gazette from 1981 to 1999.",
+        ("During which years did Tamsin Orr edit the Pellby Gazette?", "1981 to 1999"),
+        ("From when did Tamsin Orr edit the Pellby Gazette until 1999?", "1981"),
+        ("Until when did Tamsin Orr edit the Pellby Gazette from 1981?", "1999"),
+    )
+
+
 def test_a_length_of_time_is_asked_how_long() -> None:
     """ "for six years" says how long, not when; the short question keeps the object it is about."""
     pairs = train_pairs("Dindeth Lasen ran the Peholm Press for six years.")
@@ -140,6 +150,26 @@ def test_parenthetical_birth_date_and_place() -> None:
         ("When was Ansel Korvac born in Drummore?", "12 June 1958"),
         ("Who is Ansel Korvac?", "a Scottish seed collector"),
     )
+
+
+def test_parenthetical_birth_date_then_place() -> None:
+    """ "(born 5 November 1941, Holmvik)": the whole date, and the place after the comma."""
+    assert_pairs(
+        "Edvin Rask (born 7 March 1950, Tallow Cross) is a potter.",
+        ("When was Edvin Rask born in Tallow Cross?", "7 March 1950"),
+        ("Where was Edvin Rask born on 7 March 1950?", "Tallow Cross"),
+    )
+
+
+def test_a_list_in_apposition_is_not_its_first_item() -> None:
+    """ "His parents, A and B, ran a bakery": the parents ran it, and "he" is still the article's man."""
+    pairs = train_pairs(
+        "Edvin Rask is a potter. His parents, Aksel Rask and Mette Lind, ran a bakery. "
+        "He opened a studio in 1980."
+    )
+    assert ("What did Edvin Rask open in 1980?", "a studio") in pairs
+    assert ("What did Edvin Rask's parents run?", "a bakery") in pairs
+    assert not [q for q, _ in pairs if "Aksel Rask open" in q]
 
 
 def test_parenthetical_life_span() -> None:

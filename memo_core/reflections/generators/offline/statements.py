@@ -531,7 +531,8 @@ class _Reader:
                 )
                 self.found.append(Description(person, described, self.sentence))
                 return person
-        if token.pos_ == "NOUN" and name is not None and not _is_name(token):
+        several = token.tag_ == "NNS" or (name is not None and any(c.dep_ == "conj" for c in name.children))
+        if token.pos_ == "NOUN" and name is not None and not _is_name(token) and not several:
             # "the painter Clara Hembry", "the regional transport minister, Owen Carrick,": the name, and
             # what it is (unless "Calder's chief executive, X" makes that a relation, read as apposition)
             person = self.mention(name)
@@ -553,6 +554,13 @@ class _Reader:
             start = tokens[0].i
             while start > entity.start and token.doc[start - 1].pos_ in ("NUM", "PROPN", "NOUN"):
                 start -= 1
+            before = token.doc[start - 1] if start > 0 else None
+            if (
+                before is not None
+                and re.fullmatch(r"\d{1,2}", before.text)
+                and _MONTH.match(token.doc[start].text)
+            ):
+                start -= 1  # "5 November 1941" where the recogniser left the day out
             tokens = [*token.doc[start : tokens[0].i], *tokens]
         raw = _text(tokens)
         text = _text(tokens, self._possessor)
@@ -813,6 +821,9 @@ class _Reader:
             shared = next((c for c in verb.children if c.dep_ == "conj" and c.tag_ == verb.tag_), None)
             if shared is not None:
                 arguments = [a for a in self.arguments(shared) if a.role == "prep"]
+        arguments += self._period(arguments)
+        if not any(a.role == "place" or a.prep == "in" for a in arguments):
+            arguments += self._birthplace_aside(verb)
         if verb.dep_ == "relcl":
             relative = _relative_role(verb)
             head = self.mention(verb.head)
@@ -861,6 +872,21 @@ class _Reader:
         who = people[0] if people and verb_lemma in _GIVES_A_ROLE else subject  # not "joined X as a chemist"
         if who.named:
             self.found.append(Description(who, roles[0], self.sentence))
+
+    def _period(self, arguments: list[Argument]) -> list[Argument]:
+        """ "from 1972 to 1994": besides its start and its end, the period as one answer."""
+        start = next((a for a in arguments if a.prep == "from" and a.value.label in TIMES), None)
+        end = next(
+            (a for a in arguments if a.prep in ("to", "until", "till") and a.value.label in TIMES), None
+        )
+        if start is None or end is None:
+            return []
+        pattern = rf"{re.escape(start.value.raw)}\s*(?:to|until|till|-|\u2013)\s*{re.escape(end.value.raw)}"
+        found = re.search(pattern, self.span.text)
+        if found is None:
+            return []
+        period = Mention(found.group(0), found.group(0), "DATE", True)
+        return [Argument("range", period, "from")]
 
     def _as_posts(self, subject: Mention, verb: Token) -> None:
         """ "made her fortune as the founder of Amberley Tours": she is Amberley Tours' founder."""
@@ -985,6 +1011,21 @@ class _Reader:
                     # "(born 1960 in Ambrel)": asked as "born in 1960", "born on 12 June 1958"
                     prep = "" if verb.lemma_ != "bear" else "in" if _YEAR.fullmatch(mention.text) else "on"
                     yield Argument("time", mention, prep)
+                    if verb.lemma_ == "bear":  # "(born 5 November 1941, Holmvik)": the place after the date
+                        for place in (c for c in child.children if c.dep_ == "appos" and c.pos_ == "PROPN"):
+                            if (where := self.mention(place)) is not None and where.label not in TIMES:
+                                yield Argument("place", where, "in")
+
+    def _birthplace_aside(self, verb: Token) -> Iterator[Argument]:
+        """ "Edvin Rask (born 7 March 1950, Tallow Cross)": the parser may hang the place on the name."""
+        doc = verb.doc
+        close = next((t.i for t in doc[verb.i : verb.sent.end] if t.text == ")"), None)
+        if verb.lemma_ != "bear" or close is None or doc[verb.i - 1].text != "(":
+            return
+        places = [c for c in verb.head.children if c.dep_ == "appos" and c.pos_ == "PROPN"]
+        for place in (p for p in places if verb.i < p.i < close):
+            if (where := self.mention(place)) is not None and where.label not in TIMES:
+                yield Argument("place", where, "in")
 
     def _liked(self, verb: Token) -> tuple[Mention, range] | None:
         """ "likes falconry", "enjoys cycling in her spare time", "likes cross-country running": the few

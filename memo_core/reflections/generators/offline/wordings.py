@@ -41,7 +41,8 @@ _TYPE_NOUNS = {PERSON: "person", "ORG": "organisation", "GPE": "place", "LOC": "
 # X's parents; liking or enjoying an activity makes it a pastime.
 CHILD_NOUNS = frozenset({"son", "daughter", "child"})
 _SCALES = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
-_TIME_PREPOSITIONS = frozenset({"until", "since", "by", "before", "after", "till"})
+_PERIOD_ENDS = frozenset({"from", "to", "until", "till"})
+_TIME_PREPOSITIONS = frozenset({"until", "since", "by", "before", "after", "till", "from"})
 # A length of time rather than a point in it: "six years", "18 months", "a decade", "several weeks"
 _DURATION = re.compile(
     rf"^(?:(?:a|an|one|several|many|a few|\d+|{_NUMBER_WORDS})"
@@ -105,7 +106,11 @@ def rest(statement: Statement, without: Argument | None, limit: int = 3) -> str:
     """The statement's other arguments, objects first, as a question carries them to identify the fact."""
     # a copula's attribute stays: "When was X head of the department?", not "When was X?"
     copular = statement.verb.copular and (without is None or is_time(without))  # not "Where is X a village?"
-    kept = [a for a in statement.arguments if a is not without and (a.role != "attribute" or copular)]
+    kept = [
+        a
+        for a in statement.arguments
+        if a is not without and a.role != "range" and (a.role != "attribute" or copular)
+    ]
     kept.sort(key=lambda a: a.role not in ("object", "dative", "complement", "attribute"))
     return " ".join(render(a) for a in kept[:limit])
 
@@ -155,6 +160,23 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
             questions.append(finish(f"{wh} {be} {participle(verb.lemma)} by {subject} {other}"))
         questions.append(finish(f"{subject} {verb.finite} {wh.lower()} {other}"))
         return questions
+    if argument.role == "range":  # "from 1972 to 1994"
+        years = all(is_year(y) for y in re.split(r"\s*(?:to|until|till|-|\u2013)\s*", value.text))
+        which = "years" if years else "dates"
+        ends = [a for a in statement.arguments if a.role == "range" or is_time(a) and a.prep in _PERIOD_ENDS]
+        bare = Statement(
+            statement.subject,
+            verb,
+            tuple(a for a in statement.arguments if a not in ends),
+            statement.sentence,
+        )
+        other = rest(bare, None)
+        return [
+            inverted(f"During which {which}"),
+            inverted("Over what period"),
+            finish(f"{subject} {verb.finite} {other} during which {which}"),
+            inverted(f"Between which {which}"),
+        ]
     if is_time(argument):
         year = is_year(value.text)
         span = _DURATION.match(value.text)
