@@ -152,6 +152,15 @@ def test_parenthetical_birth_date_and_place() -> None:
     )
 
 
+def test_a_month_day_year_date_is_whole() -> None:
+    """ "born on February 9, 1958": the date with its year, asked as a date."""
+    assert_pairs(
+        "Amara Lind was born on February 9, 1958, in Tarrowby.",
+        ("When was Amara Lind born in Tarrowby?", "February 9, 1958"),
+        ("On which date was Amara Lind born in Tarrowby?", "February 9, 1958"),
+    )
+
+
 def test_parenthetical_birth_date_then_place() -> None:
     """ "(born 5 November 1941, Holmvik)": the whole date, and the place after the comma."""
     assert_pairs(
@@ -410,6 +419,16 @@ def test_a_birth_name_is_the_person_of_the_married_name() -> None:
     assert ("How old was Ilka Marsh-Toller?", "81") in pairs
     assert [q for q, a in pairs if a == "the Tarn Glassworks" and "Ilka Marsh-Toller join" in q]
     assert not [q for q, _ in pairs if "Born " in q or "Ilka Marsh " in q]
+
+
+def test_a_relative_as_subject_does_not_take_over_she() -> None:
+    """ "Her mother, Rhea Lind, was a pianist. She married ...": "she" is still the article's person."""
+    pairs = train_pairs(
+        "Mira Holt is a novelist. Her mother, Rhea Lind, was a pianist. She married Tomas Brae in 1990."
+    )
+    assert ("Who is the mother of Mira Holt?", "Rhea Lind") in pairs
+    assert [q for q, a in pairs if a == "Tomas Brae" and "Mira Holt" in q]
+    assert not [q for q, a in pairs if a == "Tomas Brae" and "Rhea Lind" in q]
 
 
 def test_unresolvable_pronoun_is_dropped_and_counted() -> None:

@@ -463,8 +463,17 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     reading.clozes = list(reader.clozes(quoted))
     subjects = [s.subject for s in reading.statements if s.subject.named]
     subjects += [r.subject for r in reading.relations if r.subject is not None and r.subject.named]
+    # "Her mother, Inês de Souza, was a pianist; ... she worked": the article's person stays "she"
+    relatives = {
+        v.raw
+        for r in reading.relations
+        if r.noun.split()[-1] in KIN_NOUNS
+        and discourse.person is not None
+        and r.owner.raw == discourse.person.raw
+        for v in r.values
+    }
     for subject in subjects[:1]:
-        discourse.saw(subject, as_subject=True)
+        discourse.saw(subject, as_subject=subject.raw not in relatives)
     return reading
 
 
@@ -562,6 +571,13 @@ class _Reader:
             ):
                 start -= 1  # "5 November 1941" where the recogniser left the day out
             tokens = [*token.doc[start : tokens[0].i], *tokens]
+            end = tokens[-1].i + 1
+            if (
+                end + 1 < entity.end + 1
+                and token.doc[end].text == ","
+                and _YEAR.fullmatch(token.doc[end + 1].text)
+            ):
+                tokens = [*tokens, *token.doc[end : end + 2]]  # "February 9, 1958"
         raw = _text(tokens)
         text = _text(tokens, self._possessor)
         if text.startswith("The ") and tokens[0].dep_ == "det":

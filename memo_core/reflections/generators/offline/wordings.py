@@ -205,8 +205,8 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
                 inverted(f"{p} what year"),
             ]
         unit = "year" if year else "date" if _MONTHS.search(value.text) else "time"
-        if unit == "date" and not re.match(r"\d", value.text):
-            unit = "month"  # "in June 2014"
+        if unit == "date" and not re.search(r"\b\d{1,2}\b", value.text):
+            unit = "month"  # "in June 2014"; not "on February 9, 1958"
         opener = prep if prep in ("in", "on", "at") else "in" if unit in ("year", "month") else "on"
         return [
             inverted("When"),
