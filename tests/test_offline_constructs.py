@@ -114,6 +114,17 @@ def test_a_lower_case_phrase_after_a_name_is_not_part_of_it() -> None:
     assert not [a for _, a in pairs if "as a joiner" in a]
 
 
+def test_a_verb_with_a_to_infinitive() -> None:
+    """ "has agreed to buy", "plans to open": asked with the governing verb; its possessive is the
+    subject's, and no passive is made of it."""
+    pairs = train_pairs(
+        "Brel Foods has agreed to buy its rival, Tamsworth Dairies. Brel Foods plans to open a shop in Ardby."
+    )
+    assert ("What has Brel Foods agreed to buy?", "Tamsworth Dairies") in pairs
+    assert ("Where does Brel Foods plan to open a shop?", "Ardby") in pairs
+    assert not [q for q, _ in pairs if "planned to open by" in q]
+
+
 def test_passive_with_agent() -> None:
     """ "was founded by" asks for the agent and, the other way, for the thing founded."""
     assert_pairs(

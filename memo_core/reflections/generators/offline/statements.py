@@ -694,6 +694,8 @@ class _Reader:
         verb = token.head
         while verb.pos_ not in ("VERB", "AUX") and verb.dep_ != "ROOT" and verb.head is not verb:
             verb = verb.head
+        while verb.dep_ == "xcomp" and not any(c.dep_ in _SUBJECTS for c in verb.children):
+            verb = verb.head  # "X has agreed to buy its neighbour": X's
         subjects = [c for c in verb.children if c.dep_ in _SUBJECTS and c.i < token.i and c.pos_ != "PRON"]
         if not subjects or token in subjects[0].subtree:
             return None
@@ -980,6 +982,12 @@ class _Reader:
             and verb.head.pos_ in ("VERB", "AUX")
         ):
             return self.subject(verb.head)
+        if (
+            verb.dep_ == "xcomp"
+            and verb.head.pos_ in ("VERB", "AUX")
+            and any(c.lower_ == "to" for c in verb.children)
+        ):
+            return self.subject(verb.head)  # "X has agreed to buy Y": X buys
         if verb.dep_ == "pcomp" and verb.tag_ == "VBG" and verb.head.head.pos_ in ("VERB", "AUX"):
             return self.subject(verb.head.head)  # "After graduating in 1956, she joined ..."
         if verb.dep_ == "acl" and verb.lemma_ in ("call", "name"):
@@ -1639,7 +1647,7 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
     if auxes:
         aux = auxes[0].lower_
         if aux == "to":
-            return None
+            return _to_infinitive(verb, subject, lemma, text)
         rest = " ".join([*(a.lower_ for a in auxes[1:]), text])
         if aux in ("do", "does", "did"):
             return Verb(lemma, aux, rest, _inflect(lemma, "VBD" if aux == "did" else "VBZ"), passive)
@@ -1659,6 +1667,18 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
     if tense == "VBG" and verb.dep_ == "acl":
         return Verb(lemma, "do" if plural else "does", lemma, _inflect(lemma, "VBZ"))
     return None
+
+
+def _to_infinitive(verb: Token, subject: Mention, lemma: str, text: str) -> Verb | None:
+    """ "has agreed to buy", "plans to open": the verb that governs the infinitive carries the tense."""
+    head = verb.head
+    if verb.dep_ != "xcomp" or head.pos_ not in ("VERB", "AUX") or head.lemma_ in _REPORTING:
+        return None
+    governing = verb_form(head, subject)
+    if governing is None or governing.passive:
+        return None
+    main = f"{governing.main} to {lemma}".strip()
+    return Verb(f"{governing.lemma} to {lemma}", governing.aux, main, f"{governing.finite} to {lemma}")
 
 
 def _past(token: Token) -> bool:

@@ -21,6 +21,7 @@ from memo_core.reflections.generators.offline.statements import (
     Argument,
     Mention,
     Statement,
+    Verb,
 )
 
 _YEAR = re.compile(r"^(?:in )?(1[0-9]\d\d|20\d\d)$")
@@ -66,6 +67,16 @@ def participle(lemma: str) -> str:
 def plural(noun: str) -> str:
     forms = getInflection(noun, "NNS")
     return forms[0] if forms else noun + "s"
+
+
+def _passivisable(verb: Verb) -> bool:
+    """ "founded" -> "was founded by"; not "plans to open", which has no such passive."""
+    return (
+        not verb.passive
+        and verb.lemma != "be"
+        and verb.aux in ("did", "does", "do")
+        and " to " not in verb.lemma
+    )
 
 
 def _units(word: str) -> str:
@@ -155,7 +166,7 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
         wh = "Who" if value.label == PERSON else "What"
         typed = type_noun(value)
         questions = [inverted(wh), inverted(f"Which {typed}" if typed else f"{wh} exactly")]
-        if not verb.passive and verb.lemma != "be" and statement.verb.aux in ("did", "does", "do"):
+        if _passivisable(verb):
             be = "was" if verb.aux == "did" else "is"
             questions.append(finish(f"{wh} {be} {participle(verb.lemma)} by {subject} {other}"))
         questions.append(finish(f"{subject} {verb.finite} {wh.lower()} {other}"))
@@ -265,7 +276,7 @@ def backward(statement: Statement) -> list[str]:
     questions = [finish(f"{wh} {verb.finite} {args}"), finish(f"Which {typed or 'one'} {verb.finite} {args}")]
     objects = [a for a in statement.arguments if a.role == "object"]
     passive = bool(objects) and objects[0].value.named and objects[0].value.label not in AMOUNTS | TIMES
-    if passive and not verb.passive and verb.aux in ("did", "does", "do"):
+    if passive and _passivisable(verb):
         be = "was" if verb.aux == "did" else "is"
         obj = objects[0]
         others = rest(statement, obj)
