@@ -303,6 +303,39 @@ def test_dateline() -> None:
     )
 
 
+def test_dateline_with_an_agency_and_a_hyphen_or_a_colon() -> None:
+    """ "TARLOW (Vane News) - ..." and "Brisk, Tuesday: ..." are datelines too."""
+    assert_pairs(
+        "TARLOW (Vane News) - Hesk Ferries opened a route to Vell.",
+        ("Where was the news item about Hesk Ferries filed?", "TARLOW"),
+        ("What did Hesk Ferries open?", "a route"),
+    )
+    assert_pairs(
+        "Brisk, Tuesday: Orla Penn won the Brisk marathon.",
+        ("When was the news item about Orla Penn dated?", "Tuesday"),
+    )
+
+
+def test_key_figures_in_a_news_item_are_its_subjects() -> None:
+    """A bullet list of "Key: value" lines under no heading gives figures of what the item is about."""
+    assert_pairs(
+        "TARLOW, 2 May 2024 \u2014 Hesk Ferries returned to profit.\n\nKey figures:\n\n"
+        "- Revenue: \u00a341 million\n- Passengers: 2.2 million",
+        ("What is the revenue of Hesk Ferries?", "\u00a341 million"),
+        ("What is Hesk Ferries's passengers?", "2.2 million"),
+    )
+
+
+def test_an_honorific_is_no_part_of_a_name() -> None:
+    """ "Ms Brenn", "Dr Tova Quist": the people named before, without their forms of address."""
+    pairs = train_pairs(
+        "The trust named Ola Brenn as chair. Ms Brenn, 44, joined the trust in 2019. "
+        "Dr Tova Quist resigned on Friday."
+    )
+    assert ("How old is Ola Brenn?", "44") in pairs
+    assert ("When did Tova Quist resign?", "Friday") in pairs
+
+
 def test_markdown_table() -> None:
     """Each cell is asked as its column's value for the row's key (the first cell)."""
     assert_pairs(

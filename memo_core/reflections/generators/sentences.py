@@ -22,10 +22,11 @@ _FIELD = re.compile(r"^([A-Z][\w'() -]{0,40}?)(?::| [\u2014\u2013-]) +(\S.{0,120
 _TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _DEFINITION = re.compile(r"^:\s+(\S.*)$")
-# A news item's dateline: "HARLOW BAY, 4 March 2024 —", "DRUMMORE (Vell Press) –", "Vell, May 3 --".
+# A news item's dateline: "HARLOW BAY, 4 March 2024 —", "DRUMMORE (Vell Press) - ", "Vell, May 3 --",
+# "Vell, Tuesday: ".
 _DATELINE = re.compile(
     r"^(?P<place>[A-Z][A-Za-z.'-]*(?: [A-Z][A-Za-z.'-]*){0,3})(?: \([^)]{1,40}\))?"
-    r"(?:, (?P<date>[\w ,.]{3,30}?))? *(?:\u2014|\u2013|--) *"
+    r"(?:, (?P<date>[\w ,.]{3,30}?))? *(?:\u2014|\u2013|--| -(?= )|:(?= )) *"
 )
 ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "no", "nos", "vs", "etc", "inc", "ltd", "co",

@@ -82,12 +82,13 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
             sentences.append(sentence)
             readings.append(read_sentence(span, sentence, discourse))
     readings, people = _people_as_people(readings, discourse)
+    about = title if title is not None and title.named else _untitled_topic(doc_layout, readings)
     records = []
     for line in doc_layout.fields:
-        subject = _record_subject(line, short, title)
+        subject = _record_subject(line, short, title) or about  # "Key figures:" lists in a news item
         if subject is not None:
             records.append((line, subject, _name_of(short[line.value], whole=True)))
-    topic = title.text if title is not None and title.named else _untitled_topic(doc_layout, readings)
+    topic = about.text if about is not None else ""
     return Analysis(
         document, doc_layout, sentences, readings, records, discourse.unresolved, topic, frozenset(people)
     )
@@ -312,14 +313,14 @@ def _lower_opener(question: str) -> str:
     return question[:1].lower() + question[1:] if first.lower() in _OPENERS else question
 
 
-def _untitled_topic(doc_layout: Layout, readings: list[Reading]) -> str:
+def _untitled_topic(doc_layout: Layout, readings: list[Reading]) -> Mention | None:
     """What a document without a title is about: a news item's, the first named subject of its dateline's
     paragraph; anything else's, the subject of its first sentence ("Tariq Elmsford (born 1985) is ...")."""
     for dateline in doc_layout.datelines:
         subjects = [s for r in readings if r.sentence.chunk == dateline.chunk for s in r.subjects]
         if subjects:
-            return subjects[0].text
-    return readings[0].subjects[0].text if readings and readings[0].subjects else ""
+            return subjects[0]
+    return readings[0].subjects[0] if readings and readings[0].subjects else None
 
 
 def _dateline_facts(analysis: Analysis, n: int) -> list[Fact]:

@@ -42,6 +42,8 @@ PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
 _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
 # Prepositions whose phrase after a common noun says what the thing is rather than where or when it is.
 _WHAT_FOR = frozenset({"for", "about", "with", "against"})
+# Forms of address before a name, which are no part of it.
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "lady", "lord", "rev", "revd"})
 _RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
 _DEFINITE = frozenset({"the", "this", "that", "these", "those", "each", "every"})
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
@@ -430,7 +432,13 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
                 reading.statements.extend(reader.statements(token))
         if token.dep_ == "appos":
             reader.apposition(token.head, token, reading)
-        if token.pos_ in ("PROPN", "NOUN") and token.dep_ in _SUBJECTS | {"dobj", "pobj", "attr"}:
+        if token.pos_ in ("PROPN", "NOUN") and token.dep_ in _SUBJECTS | {
+            "dobj",
+            "pobj",
+            "attr",
+            "oprd",
+            "appos",
+        }:
             mention = reader.mention(token)  # "the collector Ruth Amberley" names her too
             if mention is not None:
                 discourse.saw(mention, as_subject=False)
@@ -621,6 +629,8 @@ class _Reader:
         Lumisk"); those words become its description."""
         if len(tokens) > 1 and tokens[0].is_sent_start and tokens[0].i < token.i and _participle(tokens[0]):
             tokens = tokens[1:]  # "Born Dervla O'Hanlon in 1933, she ...": the tagger took "Born" for a name
+        while len(tokens) > 1 and tokens[0].i < token.i and tokens[0].lower_ in _HONORIFICS | {"."}:
+            tokens = tokens[1:]  # "Ms Brenn", "Dr. Marian Quist": the person, named as before
         start = 0
         while start < len(tokens) and tokens[start].i < token.i:
             first = tokens[start]

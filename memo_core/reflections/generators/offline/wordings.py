@@ -46,7 +46,8 @@ _PERIOD_ENDS = frozenset({"from", "to", "until", "till"})
 _TIME_PREPOSITIONS = frozenset({"until", "since", "by", "before", "after", "till", "from"})
 # A length of time rather than a point in it: "six years", "18 months", "a decade", "several weeks"
 _DURATION = re.compile(
-    rf"^(?:(?:a|an|one|several|many|a few|\d+|{_NUMBER_WORDS})"
+    r"^(?:(?:up to|about|nearly|almost|more than|over|at least|some) )?"
+    rf"(?:(?:a|an|one|several|many|a few|\d+|{_NUMBER_WORDS})"
     r"(?:\s+(?:more|full|whole))?\s+)?(?:of\s+)?(hours?|days?|weeks?|months?|years?|decades?|centuries|century)$",
     re.IGNORECASE,
 )
