@@ -640,7 +640,10 @@ class _Reader:
         if start == 0 and token.ent_type_ == PERSON:
             return self._post_before(token, tokens)
         words = [t for t in tokens[:start] if t.dep_ != "det" and not t.is_punct]
-        if start == len(tokens) or not any(t.pos_ in ("NOUN", "PROPN", "VERB") for t in words):
+        nouns = [
+            t for t in words if t.pos_ in ("NOUN", "PROPN", "VERB") or set(getAllLemmas(t.lower_)) == {"NOUN"}
+        ]
+        if start == len(tokens) or not nouns:  # ("saxophonist", which the tagger took for an adjective)
             return tokens  # "the Drummore Seed Bank", "de Vries"
         name = tokens[start:]
         if any(t.tag_ == "POS" for t in words):
@@ -1300,6 +1303,8 @@ class _Reader:
         if owner is not None:
             reading.relations.append(Relation(owner, _relation_noun(appos), (subject,), self.sentence))
         description = self.mention(appos)
+        if description is not None and description.label in TIMES | AMOUNTS:
+            return  # "(1951–2008)": a life span, read as one
         if description is not None and not description.named:  # "X, the chair of Y,": X's post too
             reading.descriptions.append(Description(subject, description, self.sentence))
             places = list(self._attached_places(appos)) if appos.pos_ == "NOUN" else []
