@@ -192,6 +192,15 @@ def test_a_list_in_apposition_is_not_its_first_item() -> None:
     assert not [q for q, _ in pairs if "Aksel Rask open" in q]
 
 
+def test_a_title_with_its_year_in_parentheses() -> None:
+    """ "followed by Low Tide (1994) and A Song for Herons (2003)": when each work came out."""
+    assert_pairs(
+        "Her first novel was followed by Low Tide (1994) and A Song for Herons (2003).",
+        ("In which year did Low Tide appear?", "1994"),
+        ("In which year did A Song for Herons appear?", "2003"),
+    )
+
+
 def test_parenthetical_life_span() -> None:
     """ "(1921-1987)" after a name gives the years of birth and death."""
     assert_pairs(

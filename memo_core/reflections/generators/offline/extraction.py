@@ -279,6 +279,8 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
             )
             asked = asked if measured.named else analysis.anchored(asked, amount)
             facts += _facts(asked, amount, "quantity", measured, reading.sentence, n)
+        for work, year in reading.works:
+            facts += _facts(wordings.appeared(work.text), year, "time", work, reading.sentence, n)
         for person, birth, death in reading.life_spans:
             sentence = reading.sentence
             facts += _facts(wordings.born(person.text, birth), birth, "time", person, sentence, n)

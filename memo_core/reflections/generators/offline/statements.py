@@ -114,6 +114,7 @@ KIND_NOUNS = {
 # Reporting verbs: what someone said is theirs to say, not a fact the text states.
 _REPORTING = frozenset({"say", "tell", "add", "state", "explain", "note", "claim", "ask", "reply"})
 _YEAR = re.compile(r"\d{3,4}")
+_WORK_YEAR = re.compile(r" \((1\d{3}|20\d{2})\)")
 _DAY = r"(?:(?:\d{1,2} )?[A-Z][a-z]+ |[A-Z][a-z]+ \d{1,2}, )?"  # "14 April ", "April 14, ", "June "
 _LIFE_SPAN = re.compile(rf"\((?:c\. ?)?({_DAY}\d{{3,4}})\s*[-\u2013\u2014]\s*(?:c\. ?)?({_DAY}\d{{3,4}})\)")
 
@@ -406,6 +407,7 @@ class Reading:
     relations: list[Relation] = field(default_factory=list)
     descriptions: list[Description] = field(default_factory=list)
     life_spans: list[tuple[Mention, str, str]] = field(default_factory=list)
+    works: list[tuple[Mention, str]] = field(default_factory=list)  # "Small Weather (1994)": (work, year)
     measures: list[tuple[Mention, str, str]] = field(default_factory=list)  # (X, "tall", "18 metres")
     subjects: list[Mention] = field(default_factory=list)
     clozes: list[Cloze] = field(default_factory=list)
@@ -452,6 +454,11 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             person is not None and person.named and person.label not in PLACES | TIMES | AMOUNTS | {"EVENT"}
         ):  # a life span says its name is a person's; not "the war (1939-1945)"
             reading.life_spans.append((_person(person), match.group(1), match.group(2)))
+    for match in _WORK_YEAR.finditer(span.text):
+        before = span.char_span(0, match.start(), alignment_mode="contract")
+        work = _titled_run(before) if before is not None and len(before) else None
+        if work is not None and work.raw not in discourse.called_he_or_she | discourse.kin:
+            reading.works.append((work, match.group(1)))  # a title with its year: when it appeared
     reading.descriptions.extend(d for d in dict.fromkeys(reader.found) if d not in reading.descriptions)
     reading.relations.extend(r for r in dict.fromkeys(reader.posts) if r not in reading.relations)
     reading.subjects = reader.subjects
@@ -1502,6 +1509,23 @@ def _liking(verb: Token) -> Token:
         if child.dep_ == "aux" and set(getLemma(child.lower_, upos="VERB")) & PASTIME_VERBS:
             return child
     return verb
+
+
+def _titled_run(before: Span) -> Mention | None:
+    """The title that ends ``before``: capitalised words and the small words between them ("A House for
+    Gulls"), never a place, a date or an amount."""
+    words: list[Token] = []
+    for token in reversed(before):
+        if token.text[:1].isupper() or (words and token.is_lower and token.is_stop and token.is_alpha):
+            words.insert(0, token)
+            continue
+        break
+    while words and not words[0].text[:1].isupper():
+        words.pop(0)
+    if not words or any(t.ent_type_ in PLACES | TIMES | AMOUNTS for t in words) or words[0].is_sent_start:
+        return None
+    text = _text(words)
+    return Mention(text, text, "WORK_OF_ART", True)
 
 
 def _participle(token: Token) -> bool:

@@ -512,6 +512,16 @@ def dateline_place(name: str) -> list[str]:
     ]
 
 
+def appeared(title: str) -> list[str]:
+    """ "Small Weather (1994)": the year a book, a record or a film came out."""
+    return [
+        finish(f"In which year did {title} appear"),
+        finish(f"When was {title} published"),
+        finish(f"In what year was {title} released"),
+        finish(f"{title} came out in which year"),
+    ]
+
+
 def born(name: str, when: str) -> list[str]:
     return _life_event(name, when, f"was {name} born", f"{name} was born", "birth")
 
