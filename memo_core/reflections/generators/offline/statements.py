@@ -26,6 +26,8 @@ PLACES = frozenset({"GPE", "LOC", "FAC"})
 TIMES = frozenset({"DATE", "TIME"})
 AMOUNTS = frozenset({"MONEY", "CARDINAL", "QUANTITY", "PERCENT"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+# Where a name the discourse should remember stands: "Yasmin El-Haddad's first feature" names her too.
+_NAMING_DEPS = _SUBJECTS | {"dobj", "pobj", "attr", "oprd", "appos", "poss"}
 _NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART"})
 # Adjectives that say two coordinated subjects stand in a relation to each other: "A and B are married".
 _RECIPROCAL = {"married": "to", "engaged": "to"}
@@ -434,13 +436,7 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
                 reading.statements.extend(reader.statements(token))
         if token.dep_ == "appos":
             reader.apposition(token.head, token, reading)
-        if token.pos_ in ("PROPN", "NOUN") and token.dep_ in _SUBJECTS | {
-            "dobj",
-            "pobj",
-            "attr",
-            "oprd",
-            "appos",
-        }:
+        if token.pos_ in ("PROPN", "NOUN") and token.dep_ in _NAMING_DEPS:
             mention = reader.mention(token)  # "the collector Ruth Amberley" names her too
             if mention is not None:
                 discourse.saw(mention, as_subject=False)
@@ -671,8 +667,9 @@ class _Reader:
         owner_words, post_words = before[:k], before[k:]
         while owner_words and owner_words[0].ent_type_ not in _OWNER_LABELS:
             owner_words = owner_words[1:]  # "Former Harrow Foods chief executive"
-        if not owner_words:
-            return self._titled_name(tokens, before, person.start)
+        if not owner_words:  # a one-word "name" after a capitalised word ("Night Tram") is no titled person
+            full = person.end - person.start > 1 or any(t.is_lower for t in before)
+            return self._titled_name(tokens, before, person.start) if full else tokens
         if not post_words or not all(t.is_lower and t.is_alpha for t in post_words):
             return tokens
         if not all(t.ent_type_ in _OWNER_LABELS for t in owner_words):
