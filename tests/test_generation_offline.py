@@ -83,7 +83,7 @@ def test_probes_are_worded_differently_and_share_the_fact_of_a_train_pair(
     founder = train[
         next(r.fact_id for r in reflections if r.question == "Who founded Verdant Lamp Works in 2011?")
     ]
-    assert "Verdant Lamp Works was founded by whom in 2011?" in [
+    assert "Which person founded Verdant Lamp Works in 2011?" in [
         p.question for p in probes if p.fact_id == founder.id
     ]
 

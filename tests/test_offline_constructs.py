@@ -254,6 +254,19 @@ def test_coordinated_objects() -> None:
 # Relations ------------------------------------------------------------------------------------------------
 
 
+def test_a_verb_that_states_a_relation_is_asked_by_the_relations_name_too() -> None:
+    """ "works for Y", "set up Y", "comes from Y": also "What is the employer of X?", "Who is the founder
+    of Y?", "Where was X born?", the way a user names the relation."""
+    pairs = train_pairs(
+        "Tovin Harl works for Brask Timber. Mira Dole set up Brask Timber in 1990. "
+        "Osk Vey comes from Vellmoor."
+    )
+    assert ("What is the employer of Tovin Harl?", "Brask Timber") in pairs
+    assert ("Who is the founder of Brask Timber?", "Mira Dole") in pairs
+    assert ("Who set up Brask Timber in 1990?", "Mira Dole") in pairs
+    assert ("What is the hometown of Osk Vey?", "Vellmoor") in pairs
+
+
 def test_relation_of_one_value() -> None:
     """ "The R of X is Y." asked for Y, and for X from Y."""
     assert_pairs(

@@ -202,6 +202,10 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                 if argument.role == "complement" and not (argument.value.noun or argument.value.named):
                     continue  # "would stay open": a state, not a fact to ask for
                 asked = wordings.forward(statement, argument)
+                stated = wordings.stated_relation(statement, argument)
+                if stated is not None and stated[1] == "subject" and statement.subject.named:
+                    said = wordings.relation_questions(statement.subject.text, stated[0], argument.value)
+                    asked = wordings.interleaved(asked, said)  # "Who is X's employer?" beside "works for"
                 if not statement.subject.named:  # "the centre will have 40 beds"
                     asked = analysis.anchored(asked, argument.value.raw)
                 liked = argument.role == "object" and statement.verb.lemma in PASTIME_VERBS
@@ -352,6 +356,12 @@ def inferred(analysis: Analysis, config: OfflineRulesConfig | None = None) -> li
             if not statement.subject.named or not _identifying(statement):
                 continue
             asked = wordings.backward(statement)
+            for argument in statement.arguments:  # "X set up Y": "Who is the founder of Y?"
+                stated = wordings.stated_relation(statement, argument)
+                if stated is not None and stated[1] == "value" and argument.value.named:
+                    said = wordings.relation_questions(argument.value.text, stated[0], statement.subject)
+                    asked = wordings.interleaved(asked, said)
+                    break
             predicate = f"{statement.verb.finite} {wordings.rest(statement, None)}"
             facts += _facts(
                 asked,

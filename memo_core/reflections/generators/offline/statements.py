@@ -556,8 +556,8 @@ class _Reader:
             # "the painter Clara Hembry", "the regional transport minister, Owen Carrick,": the name, and
             # what it is (unless "Calder's chief executive, X" makes that a relation, read as apposition)
             person = self.mention(name)
-            if person is not None and self._owner(token) is None:
-                words = [t for t in _phrase(token, False) if t.i < name.left_edge.i and not t.is_punct]
+            words = [t for t in _phrase(token, False) if t.i < name.left_edge.i and not t.is_punct]
+            if person is not None and self._owner(token) is None and words:
                 self.found.append(Description(person, _description(words, token), self.sentence))
             return person
         if token.pos_ == "NOUN" and (entity := _named_after(token)) is not None:
@@ -1697,7 +1697,7 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
         head = verb.head.head if verb.dep_ == "pcomp" else verb.head
         tense = "VBD" if _past(head) else "VBZ"
     if tense == "VBD":
-        return Verb(lemma, "did", lemma, verb.lower_ if verb.tag_ == "VBD" else _inflect(lemma, "VBD"))
+        return Verb(lemma, "did", lemma, text if verb.tag_ == "VBD" else _inflect(lemma, "VBD"))  # "set up"
     if tense in ("VBZ", "VBP", "VB"):
         return Verb(lemma, "do" if plural else "does", lemma, _inflect(lemma, "VBZ"))
     if tense == "VBG" and verb.dep_ == "acl":

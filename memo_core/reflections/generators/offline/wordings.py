@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from lemminflect import getInflection, getLemma
@@ -642,6 +643,71 @@ def _nominal(owner: str, noun: str) -> list[str]:
     else:
         return []
     return [finish(q) for q in asked]
+
+
+# Verb statements that state a relation, in general English: "X works for Y" says Y is X's employer,
+# "X set up Y" that X is Y's founder. (verb lemma, preposition: "" for the object, "by" for the agent) ->
+# (relation noun, who owns it: "subject" when the statement's subject does, "value" when its argument does).
+RELATION_VERBS: dict[tuple[str, str], tuple[str, str]] = {
+    **dict.fromkeys([("work", "for"), ("work", "at"), ("employ", "by")], ("employer", "subject")),
+    **dict.fromkeys(
+        [("work", "as"), ("train", "as"), ("earn", "as"), ("make", "as"), ("qualify", "as")],
+        ("occupation", "subject"),
+    ),
+    ("serve", "as"): ("position", "subject"),
+    **dict.fromkeys([("come", "from"), ("hail", "from")], ("hometown", "subject")),
+    **dict.fromkeys(
+        [("base", "in"), ("headquarter", "in"), ("operate", "from"), ("locate", "in")],
+        ("headquarters", "subject"),
+    ),
+    **dict.fromkeys([("operate", "in"), ("work", "in")], ("industry", "subject")),
+    **dict.fromkeys(
+        [(verb, "") for verb in ("found", "co-found", "set up", "establish", "start", "launch", "create")],
+        ("founder", "value"),
+    ),
+    **dict.fromkeys(
+        [(verb, "by") for verb in ("found", "co-found", "set up", "establish", "start", "launch", "create")],
+        ("founder", "subject"),
+    ),
+    **dict.fromkeys([("marry", ""), ("wed", "")], ("spouse", "subject")),
+}
+# Relations whose value is a common noun phrase ("a cooper", "forestry"), not a name.
+_KIND_RELATIONS = frozenset({"occupation", "position", "industry"})
+
+
+def stated_relation(statement: Statement, argument: Argument) -> tuple[str, str] | None:
+    """The relation a verb statement states through ``argument``, as (noun, owner side), if any: the
+    argument must name something ("started a career" states no founder), and be no time or amount."""
+    if argument.role not in ("object", "agent", "prep", "place"):
+        return None
+    prep = "by" if argument.role == "agent" else "" if argument.role == "object" else argument.prep
+    found = RELATION_VERBS.get((statement.verb.lemma, prep))
+    value = argument.value
+    if found is None or value.label in TIMES | AMOUNTS:
+        return None
+    return found if (value.noun and not value.named if found[0] in _KIND_RELATIONS else value.named) else None
+
+
+def relation_questions(owner: str, noun: str, value: Mention) -> list[str]:
+    """A stated relation asked by its noun: "What is X's employer?", "Who employs X?"."""
+    if noun in ("hometown", "headquarters") and value.label not in PLACES:
+        value = replace(value, label="GPE")  # a place, whatever label the recogniser gave its name
+    by_noun, by_verb = relation_forward(owner, noun, [value]), _nominal(owner, noun)
+    return list(dict.fromkeys([*by_noun[:1], *by_verb[:2], *by_noun[1:2]]))
+
+
+def interleaved(stated: list[str], related: list[str]) -> list[str]:
+    """The statement's own first wording, then two of the relation's, then the rest alternately, each
+    once: training takes the verb as written and the relation as a user names it."""
+    out: list[str] = []
+    for q in [*stated[:1], *related[:2], *_alternate(stated[1:], related[2:])]:
+        if q not in out:
+            out.append(q)
+    return out
+
+
+def _alternate(first: list[str], second: list[str]) -> list[str]:
+    return [q for k in range(max(len(first), len(second))) for q in first[k : k + 1] + second[k : k + 1]]
 
 
 def relation_asks(owner: str, noun: str) -> list[str]:
