@@ -37,6 +37,9 @@ def load_pipeline(name: str) -> Language:
         Language.component(SENTENCE_STARTS, func=preset_sentence_starts)
     if "parser" in nlp.pipe_names:
         nlp.add_pipe(SENTENCE_STARTS, before="parser")
+    from lemminflect import getAllInflections, getAllLemmas
+
+    getAllLemmas("read"), getAllInflections("read")  # its tables load now, not at the first document
     return nlp
 
 
