@@ -663,6 +663,11 @@ def test_hobby_as_a_possessive_relation() -> None:
     )
 
 
+def test_what_someone_does_in_their_spare_time_is_a_pastime() -> None:
+    """ "In her spare time, Ida Venn goes sailing": sailing is her hobby."""
+    assert_pairs("In her spare time, Ida Venn goes sailing.", ("What is Ida Venn's hobby?", "sailing"))
+
+
 def test_pastimes_however_the_parser_reads_them() -> None:
     """A verb of liking (read as a verb, an auxiliary or an adjective) with an activity is a hobby."""
     for text, person, activity in [

@@ -208,7 +208,11 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                     asked = wordings.interleaved(asked, said)  # "Who is X's employer?" beside "works for"
                 if not statement.subject.named:  # "the centre will have 40 beds"
                     asked = analysis.anchored(asked, argument.value.raw)
-                liked = argument.role == "object" and statement.verb.lemma in PASTIME_VERBS
+                liked = argument.role == "object" and (
+                    statement.verb.lemma in PASTIME_VERBS
+                    or _at_leisure(statement)
+                    and argument.value.raw.endswith("ing")
+                )  # "likes fencing", "goes sailing in her spare time"
                 fond = statement.verb.lemma == "be fond" and argument.prep == "of"
                 if (
                     (liked or fond) and not argument.value.named and not argument.value.determined
@@ -498,6 +502,13 @@ def _unasked(analysis: Analysis, reading: Reading, asked: list[Fact]) -> list[Fa
             question = analysis.anchored([question], cloze.answer)[0]
         facts += _facts([question], cloze.answer, slot, cloze.subject, reading.sentence, 1)
     return facts
+
+
+def _at_leisure(statement: Statement) -> bool:
+    return any(_LEISURE.search(a.value.raw) for a in statement.arguments if a.role in ("prep", "time"))
+
+
+_LEISURE = re.compile(r"\b(?:spare|free|leisure) time\b", re.IGNORECASE)
 
 
 def _answerable(value: Mention) -> bool:
