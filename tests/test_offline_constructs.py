@@ -348,6 +348,15 @@ def test_key_figures_in_a_news_item_are_its_subjects() -> None:
     )
 
 
+def test_an_ampersand_joins_one_name() -> None:
+    """ "Tallis & Venn" is one retailer, and "in 2019" after a name is no part of it."""
+    pairs = train_pairs(
+        "Tallis & Venn, the bookseller, opened a shop in Brisk. Ada Roe joined from Harkmoor in 2019."
+    )
+    assert ("What did Tallis & Venn open in Brisk?", "a shop") in pairs
+    assert [q for q, a in pairs if a == "Harkmoor" and "Ada Roe" in q]
+
+
 def test_an_honorific_is_no_part_of_a_name() -> None:
     """ "Ms Brenn", "Dr Tova Quist": the people named before, without their forms of address."""
     pairs = train_pairs(

@@ -1643,12 +1643,13 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
     def names(parent: Token, child: Token) -> bool:
         dep = child.dep_
         if dep in ("cc", "conj"):  # "portraits, landscapes and murals"; "Hale, Dunmore and Price"
-            return with_conjuncts or parent.i != token.i
+            ampersand = any(c.text == "&" for c in parent.children if c.dep_ == "cc")
+            return with_conjuncts or parent.i != token.i or ampersand  # "Marlow & Quince" is one name
         if dep == "prep":  # "University of Ebbling", "The Fox in Winter"; not "the Company in Ebbrook"
             if child.lower_ == "of" or child.ent_iob_ == "I":
                 return True
             objects = [c for c in child.children if c.dep_ == "pobj"]
-            places = [c for c in objects if c.ent_type_ in PLACES]
+            places = [c for c in objects if c.ent_type_ in PLACES | TIMES]  # nor "Harvestmoor in 2022"
             # "The Fox in Winter", "Saltmarsh Bridge over the river Tarrow"; not "Timber as a joiner"
             named = any(t.text[:1].isupper() or t.like_num for c in objects for t in c.subtree)
             if parent.i == token.i and token.pos_ == "NOUN" and child.lower_ in _WHAT_FOR:
