@@ -357,6 +357,18 @@ def test_an_ampersand_joins_one_name() -> None:
     assert [q for q, a in pairs if a == "Harkmoor" and "Ada Roe" in q]
 
 
+def test_what_a_thing_will_be_called_is_its_name_from_then_on() -> None:
+    """ "The new firm will be called Orrin Weaving and will have its head office in Tarl": Orrin Weaving
+    has its head office there, and "it" afterwards is Orrin Weaving."""
+    pairs = train_pairs(
+        "The new firm will be called Orrin Weaving and will have its head office in Tarl. "
+        "Ada Roe will lead it."
+    )
+    assert ("Where will Orrin Weaving have Orrin Weaving's head office?", "Tarl") in pairs
+    assert ("What is the headquarters of Orrin Weaving?", "Tarl") in pairs
+    assert ("What will Ada Roe lead?", "Orrin Weaving") in pairs
+
+
 def test_an_honorific_is_no_part_of_a_name() -> None:
     """ "Ms Brenn", "Dr Tova Quist": the people named before, without their forms of address."""
     pairs = train_pairs(

@@ -870,6 +870,8 @@ class _Reader:
         if verb.lemma_ == "marry" and (pair := self.married(verb)):
             yield from pair
             return
+        if self._renames(verb):
+            return
         subject = self.subject(verb)
         if subject is None or subject.label in TIMES | AMOUNTS or subject.raw.split()[0].lower() in _RELATIVE:
             return  # "whose barrage was the largest": about the barrage, which the parse does not name
@@ -944,6 +946,22 @@ class _Reader:
         who = people[0] if people and verb_lemma in _GIVES_A_ROLE else subject  # not "joined X as a chemist"
         if who.named:
             self.found.append(Description(who, roles[0], self.sentence))
+
+    def _renames(self, verb: Token) -> bool:
+        """ "The combined group will be called Northmoor Mutual": from here on the group is that name."""
+        if verb.lemma_ not in ("call", "name", "rename") or not any(
+            c.dep_ == "auxpass" for c in verb.children
+        ):
+            return False
+        names = [c for c in verb.children if c.dep_ in ("oprd", "attr", "xcomp") and c.pos_ == "PROPN"]
+        subjects = [c for c in verb.children if c.dep_ == "nsubjpass" and c.pos_ == "NOUN"]
+        name = self.mention(names[0]) if names else None
+        if not subjects or name is None or not name.named:
+            return False
+        self.read[(subjects[0].i, False)] = self.read[(subjects[0].i, True)] = name
+        self.discourse.described[subjects[0].lemma_.lower()] = name
+        self.discourse.saw(name, as_subject=True)
+        return True
 
     def _period(self, arguments: list[Argument]) -> list[Argument]:
         """ "from 1972 to 1994": besides its start and its end, the period as one answer."""

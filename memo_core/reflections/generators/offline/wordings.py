@@ -671,6 +671,7 @@ RELATION_VERBS: dict[tuple[str, str], tuple[str, str]] = {
     ),
     **dict.fromkeys([("marry", ""), ("wed", "")], ("spouse", "subject")),
 }
+_SEATS = frozenset({"headquarters", "headquarter", "office", "base", "seat"})
 # Relations whose value is a common noun phrase ("a cooper", "forestry"), not a name.
 _KIND_RELATIONS = frozenset({"occupation", "position", "industry"})
 
@@ -682,6 +683,9 @@ def stated_relation(statement: Statement, argument: Argument) -> tuple[str, str]
         return None
     prep = "by" if argument.role == "agent" else "" if argument.role == "object" else argument.prep
     found = RELATION_VERBS.get((statement.verb.lemma, prep))
+    seat = [a for a in statement.arguments if a.role == "object" and a.value.lemma in _SEATS]
+    if statement.verb.lemma == "have" and prep in ("in", "at") and seat:
+        found = ("headquarters", "subject")  # "has its head office in Brack"
     value = argument.value
     if found is None or value.label in TIMES | AMOUNTS:
         return None
