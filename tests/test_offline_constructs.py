@@ -369,6 +369,17 @@ def test_what_a_thing_will_be_called_is_its_name_from_then_on() -> None:
     assert ("What will Ada Roe lead?", "Orrin Weaving") in pairs
 
 
+def test_it_in_what_a_company_said_is_the_company() -> None:
+    """ "Tarn Coaches said it had taken its vehicles off the road": Tarn Coaches had, not the choir the
+    item spoke of before."""
+    pairs = train_pairs(
+        "A coach carrying the Vell Youth Choir overturned near Brisk. "
+        "Tarn Coaches said it had taken its other 12 vehicles off the road."
+    )
+    assert [q for q, a in pairs if a == "its other 12 vehicles" and q.startswith("What had Tarn Coaches")]
+    assert not [q for q in (q for q, _ in pairs) if "Choir had taken" in q]
+
+
 def test_an_honorific_is_no_part_of_a_name() -> None:
     """ "Ms Brenn", "Dr Tova Quist": the people named before, without their forms of address."""
     pairs = train_pairs(

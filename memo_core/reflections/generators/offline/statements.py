@@ -736,6 +736,12 @@ class _Reader:
         """ "The manager, Sean Dolan, will stay in his post": a possessive stands for its own clause's
         subject when that subject is named and fits it; otherwise the discourse decides."""
         lower = token.lower_
+        reporter = self._reporter(token) if lower in _THING_PRONOUNS else None
+        if reporter is not None and self._fits(reporter, lower, reported=True):
+            # "Greyling Coaches said it was cooperating": it is Greyling Coaches, a thing, whatever its label
+            thing = replace(reporter, label="ORG") if reporter.is_person else reporter
+            self.discourse.thing, self.discourse.thing_was_subject = thing, True
+            return thing
         if token.dep_ == "poss" and lower != "whose":
             subject = self._clause_subject(token)
             if subject is not None and self._fits(subject, lower):
@@ -746,7 +752,7 @@ class _Reader:
 
     def _clause_subject(self, token: Token) -> Mention | None:
         verb = token.head
-        while verb.pos_ not in ("VERB", "AUX") and verb.dep_ != "ROOT" and verb.head is not verb:
+        while verb.pos_ not in ("VERB", "AUX") and verb.dep_ != "ROOT" and verb.head.i != verb.i:
             verb = verb.head
         while verb.dep_ == "xcomp" and not any(c.dep_ in _SUBJECTS for c in verb.children):
             verb = verb.head  # "X has agreed to buy its neighbour": X's
@@ -756,11 +762,27 @@ class _Reader:
         subject = self.mention(subjects[0])
         return subject if subject is not None and subject.named else None
 
-    def _fits(self, subject: Mention, pronoun: str) -> bool:
+    def _reporter(self, token: Token) -> Mention | None:
+        """Who says what the clause holding ``token`` reports, when that clause names nobody else."""
+        verb = token.head
+        while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+            verb = verb.head
+        while verb.dep_ in ("conj", "xcomp") and not any(c.dep_ in _SUBJECTS for c in verb.children):
+            verb = verb.head
+        named = [c for c in verb.children if c.dep_ in _SUBJECTS and c.pos_ != "PRON"]
+        if named or verb.dep_ != "ccomp" or verb.head.lemma_ not in _REPORTING:
+            return None
+        speakers = [c for c in verb.head.children if c.dep_ == "nsubj" and c.pos_ in ("PROPN", "NOUN")]
+        speaker = self.mention(speakers[0]) if speakers else None
+        return speaker if speaker is not None and speaker.named else None
+
+    def _fits(self, subject: Mention, pronoun: str, reported: bool = False) -> bool:
         if pronoun in _GROUP_PRONOUNS:
             return subject.plural
         if subject.plural or subject.label in PLACES | TIMES | AMOUNTS:
             return False
+        if reported and pronoun in _THING_PRONOUNS:  # a company the recogniser took for a person says "it"
+            return subject.raw not in self.discourse.called_he_or_she | self.discourse.kin
         if pronoun in _PERSON_PRONOUNS:
             gender = self.discourse.gender.get(subject.raw)
             wanted = "m" if pronoun in _HE else "f"
