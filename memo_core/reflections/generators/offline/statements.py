@@ -1686,8 +1686,11 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
             ampersand = any(c.text == "&" for c in parent.children if c.dep_ == "cc")
             return with_conjuncts or parent.i != token.i or ampersand  # "Marlow & Quince" is one name
         if dep == "prep":  # "University of Ebbling", "The Fox in Winter"; not "the Company in Ebbrook"
-            if child.lower_ == "of" or child.ent_iob_ == "I":
+            if child.ent_iob_ == "I":
                 return True
+            if child.lower_ == "of":  # "University of Ebbling"; not "Greyling Coaches of Tressington"
+                outside = bool(parent.ent_type_) and child.ent_iob_ == "O"
+                return not (outside and any(c.ent_type_ in PLACES for c in child.children))
             objects = [c for c in child.children if c.dep_ == "pobj"]
             places = [c for c in objects if c.ent_type_ in PLACES | TIMES]  # nor "Harvestmoor in 2022"
             # "The Fox in Winter", "Saltmarsh Bridge over the river Tarrow"; not "Timber as a joiner"

@@ -578,6 +578,8 @@ RELATION_SYNONYMS: dict[str, tuple[str, ...]] = {
     "trade": ("occupation",),
     "pastime": ("hobby",),
     "hobby": ("pastime",),
+    "passion": ("hobby",),
+    "interest": ("hobby",),
     "boss": ("head", "chief executive", "leader"),
     "head": ("chief executive", "director", "leader", "chair"),
     "leader": ("head", "chief executive"),
