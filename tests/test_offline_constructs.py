@@ -172,6 +172,15 @@ def test_a_month_day_year_date_is_whole() -> None:
     )
 
 
+def test_born_abbreviated_in_parentheses() -> None:
+    """ "(b. 1986)" is a birth year, and its "b." ends no sentence."""
+    assert_pairs(
+        "Shira Venn (b. 1986) is an epidemiologist.",
+        ("When was Shira Venn born?", "1986"),
+        ("Who is Shira Venn?", "an epidemiologist"),
+    )
+
+
 def test_parenthetical_birth_date_then_place() -> None:
     """ "(born 5 November 1941, Holmvik)": the whole date, and the place after the comma."""
     assert_pairs(

@@ -32,7 +32,7 @@ ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "no", "nos", "vs", "etc", "inc", "ltd", "co",
     "corp", "dept", "est", "fig", "approx", "e.g", "i.e", "cf", "al", "gen", "col", "capt", "lt", "sgt",
     "rev", "hon", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "ave", "rd",
+    "ave", "rd", "b", "d", "c", "fl", "ca",
 })  # fmt: skip
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 

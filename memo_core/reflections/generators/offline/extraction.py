@@ -292,7 +292,8 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
         for person, birth, death in reading.life_spans:
             sentence = reading.sentence
             facts += _facts(wordings.born(person.text, birth), birth, "time", person, sentence, n)
-            facts += _facts(wordings.died(person.text, death), death, "time", person, sentence, n)
+            if death:  # "(b. 1986)" gives a birth only
+                facts += _facts(wordings.died(person.text, death), death, "time", person, sentence, n)
         facts += _unasked(analysis, reading, facts[before:])
     facts += _dateline_facts(analysis, n)
     for line, subject, value in analysis.records:

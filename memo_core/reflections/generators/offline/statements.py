@@ -155,6 +155,7 @@ _REPORTING = frozenset({"say", "tell", "add", "state", "explain", "note", "claim
 _YEAR = re.compile(r"\d{3,4}")
 _WORK_YEAR = re.compile(r" \((1\d{3}|20\d{2})\)")
 _DAY = r"(?:(?:\d{1,2} )?[A-Z][a-z]+ |[A-Z][a-z]+ \d{1,2}, )?"  # "14 April ", "April 14, ", "June "
+_BORN = re.compile(rf"\(b\. ?({_DAY}\d{{3,4}})\)")  # "(b. 1986)"
 _LIFE_SPAN = re.compile(rf"\((?:c\. ?)?({_DAY}\d{{3,4}})\s*[-\u2013\u2014]\s*(?:c\. ?)?({_DAY}\d{{3,4}})\)")
 
 
@@ -487,6 +488,11 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             person is not None and person.named and person.label not in PLACES | TIMES | AMOUNTS | {"EVENT"}
         ):  # a life span says its name is a person's; not "the war (1939-1945)"
             reading.life_spans.append((_person(person), match.group(1), match.group(2)))
+    for match in _BORN.finditer(span.text):
+        before = span.char_span(0, match.start(), alignment_mode="contract")
+        person = reader.mention(_name_head(before[-1])) if before is not None and len(before) else None
+        if person is not None and person.named and person.label not in PLACES | TIMES | AMOUNTS:
+            reading.life_spans.append((_person(person), match.group(1), ""))
     for match in _WORK_YEAR.finditer(span.text):
         before = span.char_span(0, match.start(), alignment_mode="contract")
         work = _titled_run(before) if before is not None and len(before) else None
