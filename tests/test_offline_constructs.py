@@ -538,6 +538,18 @@ def test_a_relative_as_subject_does_not_take_over_she() -> None:
     assert not [q for q, a in pairs if a == "Tomas Brae" and "Rhea Lind" in q]
 
 
+def test_he_before_any_subject_is_the_first_name() -> None:
+    """ "X (c. 1760 - 1832) was a merchant of Brisk, where in 1811 he founded the almshouses": he is X,
+    the year in the name's place is no part of it, and a person described is no "where"."""
+    pairs = train_pairs(
+        "Osric de la Venn (c. 1760 \u2013 1832) was a wine merchant of the town of Brisk, where in 1811 he "
+        "founded the almshouses. In 1789 de la Venn married Clara Holt."
+    )
+    assert ("When did Osric de la Venn found the almshouses?", "1811") in pairs
+    assert ("Who did Osric de la Venn marry?", "Clara Holt") in pairs
+    assert not [q for q, a in pairs if a == "a wine merchant" and q.startswith("Where")]
+
+
 def test_unresolvable_pronoun_is_dropped_and_counted() -> None:
     """A statement about "he" with nobody named before is never asked about "he"; the drop is counted."""
     generator, reflections = reflect("He founded a small brewery in 1990.")

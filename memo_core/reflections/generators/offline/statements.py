@@ -302,6 +302,8 @@ class Discourse:
             subject is not None and subject.label not in PLACES and subject.raw not in self.not_people
         )
         guess = subject if person_like else title
+        if guess is None and self.names and self.names[0].label in ("", PERSON) and not self.names[0].plural:
+            guess = self.names[0]  # "X (c. 1760 - 1832) was a merchant ..., where he founded": the first name
         if guess is not None and guess.raw in self.not_people:
             return None
         if guess is not None and not guess.plural:
@@ -677,6 +679,8 @@ class _Reader:
             tokens = tokens[1:]  # "Born Dervla O'Hanlon in 1933, she ...": the tagger took "Born" for a name
         while len(tokens) > 1 and tokens[0].i < token.i and tokens[0].lower_ in _HONORIFICS | {"."}:
             tokens = tokens[1:]  # "Ms Brenn", "Dr. Marian Quist": the person, named as before
+        while len(tokens) > 1 and tokens[0].i < token.i and tokens[0].text.isdigit():
+            tokens = tokens[1:]  # "In 1789 de la Tour married": the parser took the year into the name
         start = 0
         while start < len(tokens) and tokens[start].i < token.i:
             first = tokens[start]
@@ -929,7 +933,8 @@ class _Reader:
         if verb.dep_ == "relcl":
             relative = _relative_role(verb)
             head = self.mention(verb.head)
-            if head is not None and relative in ("object", "place"):
+            placeable = head is not None and (head.named or KIND_NOUNS.get(head.lemma) in ("FAC", "GPE"))
+            if head is not None and (relative == "object" or relative == "place" and placeable):
                 prep = "at" if relative == "place" else ""
                 arguments.insert(0, Argument(relative, head, prep))
         if form.copular:
