@@ -550,6 +550,15 @@ def test_he_before_any_subject_is_the_first_name() -> None:
     assert not [q for q, a in pairs if a == "a wine merchant" and q.startswith("Where")]
 
 
+def test_the_couple_is_the_two_people_last_married() -> None:
+    """ "She has been married to Jonas Fehr. In 2015 the couple founded Fehr Pictures.": both did."""
+    assert_pairs(
+        "Yara Holt is a film director. Since 1995 she has been married to the cinematographer Jonas Fehr. "
+        "In 2015 the couple founded a production company, Fehr Pictures.",
+        ("Who founded Fehr Pictures in 2015?", "Yara Holt and Jonas Fehr"),
+    )
+
+
 def test_unresolvable_pronoun_is_dropped_and_counted() -> None:
     """A statement about "he" with nobody named before is never asked about "he"; the drop is counted."""
     generator, reflections = reflect("He founded a small brewery in 1990.")

@@ -248,6 +248,7 @@ class Discourse:
     # What each name was described as, by the description's head noun: "Penwright's, the department store
     # chain," makes "the chain" Penwright's; "the draper Josiah Penwright" makes "the draper" him.
     described: dict[str, Mention] = field(default_factory=dict)
+    couple: Mention | None = None  # the two people last said to be married: "the couple"
 
     def resolve(self, word: str) -> Mention | None:
         word = word.lower()
@@ -354,6 +355,8 @@ class Discourse:
         -> the last organisation named."""
         if lemma in self.described:
             return self.described[lemma]
+        if lemma in ("couple", "pair") and self.couple is not None:
+            return self.couple
         # "the company" after "the Cask Manufacturing Company"
         title = [self.title] if self.title is not None and self.title.named else []
         for mention in [*reversed(self.names), *title]:
@@ -511,6 +514,15 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     for relation in reading.relations:
         if relation.noun.split()[-1] in KIN_NOUNS:
             discourse.kin.update(m.raw for m in (relation.owner, *relation.values))
+        if relation.noun in _SPOUSES and len(relation.values) == 1:
+            discourse.couple = _couple(relation.owner, relation.values[0])
+    for statement in reading.statements:
+        married = statement.verb.lemma in ("marry", "wed", "be married")
+        partner = next(
+            (a.value for a in statement.arguments if a.role == "object" or a.prep == "to"), None
+        )  # "married Y", "has been married to Y"
+        if married and partner is not None and partner.named and statement.subject.named:
+            discourse.couple = _couple(statement.subject, partner)
     for described in reading.descriptions:
         if described.subject.named and described.description.noun and not described.description.named:
             discourse.described[described.description.lemma] = described.subject
@@ -1433,6 +1445,14 @@ def _one_per_subject(descriptions: list[Description]) -> list[Description]:
     last ("X is a footballer who plays as a goalkeeper": a footballer), so "Who is X?" has one answer."""
     last = {(d.subject.raw, d.description.definite): d for d in descriptions}
     return [d for d in descriptions if last[(d.subject.raw, d.description.definite)] is d]
+
+
+_SPOUSES = frozenset({"husband", "wife", "spouse", "partner"})
+
+
+def _couple(one: Mention, other: Mention) -> Mention:
+    text, raw = f"{one.text} and {other.text}", f"{one.raw} and {other.raw}"
+    return Mention(text, raw, PERSON, True, True, "couple", definite=True)
 
 
 def _person(mention: Mention) -> Mention:
