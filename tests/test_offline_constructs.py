@@ -296,6 +296,13 @@ def test_relation_of_several_values() -> None:
     )
 
 
+def test_what_a_relation_includes() -> None:
+    """ "Venn's books include A and B": both are among Venn's books, whoever the tagger took Venn for."""
+    pairs = train_pairs("Ada Venn is a poet. Venn's books include Low Water and The Salt House.")
+    assert ("Name the books of Ada Venn?", "Low Water and The Salt House") in pairs
+    assert ("Whose book is Low Water?", "Ada Venn") in pairs
+
+
 def test_possessive_relation() -> None:
     """ "X's R is Y" is the same relation as "The R of X is Y"."""
     assert_pairs(

@@ -1280,6 +1280,8 @@ class _Reader:
 
     def relation(self, verb: Token) -> Relation | None:
         """ "The R of X is Y" / "X's R is Y" (the subject names the relation) or "Y is the R of X"."""
+        if verb.lemma_ == "include":
+            return self._included(verb)
         if verb.lemma_ != "be":
             return self._gerund_relation(verb)
         subjects = [c for c in verb.children if c.dep_ == "nsubj"]
@@ -1329,6 +1331,16 @@ class _Reader:
             return Relation(owner, _relation_noun(attribute), each, self.sentence, named, owners)
         return None
 
+    def _included(self, verb: Token) -> Relation | None:
+        """ "Ilves's books include A and B": A and B are among Ilves's books."""
+        subjects = [c for c in verb.children if c.dep_ == "nsubj" and c.pos_ == "NOUN"]
+        objects = [c for c in verb.children if c.dep_ == "dobj"]
+        owner = self._owner(subjects[0]) if subjects else None
+        if owner is None or not owner.named or not objects:
+            return None
+        values = tuple(v for v in self.conjuncts(objects[0]) if v.named)
+        return Relation(owner, _relation_noun(subjects[0]), values, self.sentence, owner) if values else None
+
     def _gerund_relation(self, verb: Token) -> Relation | None:
         """ "Her hobby is birdwatching", which the small parser reads as a progressive verb."""
         if verb.tag_ != "VBG" or not any(c.dep_ == "aux" and c.lemma_ == "be" for c in verb.children):
@@ -1356,6 +1368,11 @@ class _Reader:
             if child.dep_ == "poss":  # "Calder's chief executive", not "a children's author"
                 if child.pos_ == "PRON" or _is_name(child):
                     return self.mention(child)
+                if child.text[:1].isupper():  # "Ilves's books", the tagger calling the name a noun
+                    bare = Mention(child.text, child.text)
+                    known = self.discourse.canonical(bare)
+                    if known is not bare:
+                        return known
                 owner = self.mention(child) if child.pos_ == "NOUN" else None
                 return owner if owner is not None and owner.named else None  # "the firm's director"
             if child.dep_ == "prep" and child.lower_ == "of":
