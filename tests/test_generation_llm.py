@@ -197,7 +197,7 @@ def test_a_question_never_made_self_contained_is_dropped_after_five_tries() -> N
     lock = threading.Lock()
 
     def verdict(question: str) -> dict[str, Any]:
-        if "headquartered" in question or question.startswith("Where is it"):
+        if any(w in question for w in ("headquarter", "based")) or question.startswith("Where is it"):
             with lock:
                 tries.append(question)
             return {
