@@ -773,9 +773,7 @@ class _Reader:
         return self.discourse.resolve(lower)
 
     def _clause_subject(self, token: Token) -> Mention | None:
-        verb = token.head
-        while verb.pos_ not in ("VERB", "AUX") and verb.dep_ != "ROOT" and verb.head.i != verb.i:
-            verb = verb.head
+        verb = _governing_verb(token)
         while verb.dep_ == "xcomp" and not any(c.dep_ in _SUBJECTS for c in verb.children):
             verb = verb.head  # "X has agreed to buy its neighbour": X's
         subjects = [c for c in verb.children if c.dep_ in _SUBJECTS and c.i < token.i and c.pos_ != "PRON"]
@@ -786,9 +784,7 @@ class _Reader:
 
     def _reporter(self, token: Token) -> Mention | None:
         """Who says what the clause holding ``token`` reports, when that clause names nobody else."""
-        verb = token.head
-        while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
-            verb = verb.head
+        verb = _governing_verb(token)
         while verb.dep_ in ("conj", "xcomp") and not any(c.dep_ in _SUBJECTS for c in verb.children):
             verb = verb.head
         named = [c for c in verb.children if c.dep_ in _SUBJECTS and c.pos_ != "PRON"]
@@ -1648,6 +1644,14 @@ def _titled_run(before: Span) -> Mention | None:
         return None
     text = _text(words)
     return Mention(text, text, "WORK_OF_ART", True)
+
+
+def _governing_verb(token: Token) -> Token:
+    """The verb whose clause ``token`` stands in (the root when there is none)."""
+    verb = token.head
+    while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+        verb = verb.head
+    return verb
 
 
 def _participle(token: Token) -> bool:
