@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -38,12 +39,20 @@ def runs_of(deployment: str, wait_s: float = 0.0) -> list[FlowRun]:
             time.sleep(0.5)
 
 
-def run_logs(flow_run_id: UUID) -> list[str]:
+def run_logs(
+    flow_run_id: UUID, until: Callable[[list[str]], bool] = lambda _: True, wait_s: float = 60.0
+) -> list[str]:
     """Every line of the flow run's log, page by page (the API answers at most a page per request). Lines
-    this process still holds (a flow run in it sends its log in the background) are sent first."""
+    this process still holds (a flow run in it sends its log in the background) are sent first. A run in
+    another process (a worker's) sends its lines on its own time, so the log is read again, up to
+    ``wait_s``, until ``until`` holds for it."""
     APILogWorker.drain_all(timeout=30)
-    lines: list[str] = []
+    deadline = time.monotonic() + wait_s
     with get_client(sync_client=True) as client:
-        while page := client.read_logs(LogFilter(flow_run_id={"any_": [flow_run_id]}), offset=len(lines)):
-            lines += [log.message for log in page]
-    return lines
+        while True:
+            lines: list[str] = []
+            while page := client.read_logs(LogFilter(flow_run_id={"any_": [flow_run_id]}), offset=len(lines)):
+                lines += [log.message for log in page]
+            if until(lines) or time.monotonic() >= deadline:
+                return lines
+            time.sleep(1)

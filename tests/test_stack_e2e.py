@@ -224,17 +224,24 @@ def test_update_trains_on_the_gpu_pool_and_approval_moves_champion(stack: Stack,
 
     # Both runs' logs hold memo's own lines: the training job's progress in the fine-tune run, each suite's
     # evaluation and the closing line with the version's MLflow page in the update's.
-    training_log = run_logs(fine_tune.id)
+    # Both ran in a worker's process, which sends its log lines in the background: read until they are in.
+    training_log = run_logs(fine_tune.id, until=lambda log: any(line.startswith("step ") for line in log))
     steps = [line for line in training_log if line.startswith("step ")]
     assert steps and all("loss" in line and "tokens/s" in line and "eta" in line for line in steps), (
         training_log
     )
-    update_log = run_logs(update.run.id)
+    page = f"{stack.mlflow}/#/models/{MODEL}/versions/{number}"
+    closing = f"version {number} passed its gate and waits for review at {page}"
+
+    def has_suite_and_closing_lines(log: list[str]) -> bool:
+        suite = any(line.startswith("evaluating the candidate on new_knowledge:") for line in log)
+        return suite and closing in log
+
+    update_log = run_logs(update.run.id, until=has_suite_and_closing_lines)
     assert any(line.startswith("evaluating the candidate on new_knowledge:") for line in update_log), (
         update_log
     )
-    page = f"{stack.mlflow}/#/models/{MODEL}/versions/{number}"
-    assert f"version {number} passed its gate and waits for review at {page}" in update_log
+    assert closing in update_log
 
     # A reviewer approves in MLflow; the event the relay would send runs the promote deployment.
     for key, value in {"approval": "approved", "approved_by": "e2e-reviewer"}.items():
