@@ -467,6 +467,14 @@ def test_pronoun_resolved_to_the_person_named_before() -> None:
     assert not [q for q, _ in train_pairs(text) if _PRONOUN.search(q)]
 
 
+def test_one_of_a_pair_named_again_is_that_one_alone() -> None:
+    """ "Anke Voll and Jonas Brandt founded ... Jonas Brandt designed ...": the design is Jonas Brandt's only."""
+    text = "Anke Voll and Jonas Brandt founded Tessel Tools in 2004. Jonas Brandt designed the Tessel Drill."
+    pairs = train_pairs(text)
+    assert ("Who designed the Tessel Drill?", "Jonas Brandt") in pairs
+    assert not [q for q, a in pairs if "designed" in q and "Anke Voll" in q + a]
+
+
 def test_the_company_resolved_to_the_named_organisation() -> None:
     """ "The company" stands for the organisation named before it."""
     text = "Ilse Marren founded Verdant Lamp Works in 2011. The company opened a factory in Osterby in 2015."

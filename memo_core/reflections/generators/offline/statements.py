@@ -396,6 +396,8 @@ class Discourse:
         "Calder" -> "Calder Minerals"."""
         words = mention.raw.lower().split()
         for known in reversed(self.names):
+            if known.plural:
+                continue  # "Oskar Pellingrew" is one of "Ilvana Dresk and Oskar Pellingrew", not both
             known_words = known.raw.lower().split()
             if known.is_person and known.raw.lower().startswith(f"{mention.raw.lower()}-"):
                 return known  # "Dervla O'Hanlon", born so, is Dervla O'Hanlon-Price
