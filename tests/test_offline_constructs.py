@@ -659,6 +659,32 @@ def test_definite_subject_with_a_measure() -> None:
     )
 
 
+def test_a_maker_of_things_makes_them_and_a_place_before_it_is_its_base() -> None:
+    """ "X, the Harlow Bay maker of warehouse robots,": what X makes and where it is based; "the designer
+    of the bridge" did that once, and is asked as the description it is."""
+    assert_pairs(
+        "Corvane Robotics, the Harlow Bay maker of warehouse robots, bought Lumisk in 2024.",
+        ("What does Corvane Robotics make?", "warehouse robots"),
+        ("Where is Corvane Robotics based?", "Harlow Bay"),
+    )
+    pairs = train_pairs("Ada Voss, the designer of the bridge, spoke on Monday.")
+    assert ("Who is the designer of the bridge?", "Ada Voss") in pairs
+    assert not [q for q, _ in pairs if q.startswith("What does Ada Voss design")]
+
+
+def test_a_named_subject_asked_in_place_is_answered_by_its_name() -> None:
+    """ "The minister, Owen Carrick, cut ...", "Mayor Hana Ostrowski, who ..., said ...": "Who cut ...?" is
+    answered "Owen Carrick", and the clause set off by commas does not follow the question word."""
+    assert_pairs(
+        "The regional transport minister, Owen Carrick, cut the ribbon.",
+        ("Who cut the ribbon?", "Owen Carrick"),
+    )
+    text = "Mayor Hana Ostrowski, who has pushed for the project, said the Fenwick Library would open in May."
+    pairs = train_pairs(text)
+    assert ("Who said the Fenwick Library would open in May?", "Hana Ostrowski") in pairs
+    assert not [q for q, _ in pairs if q.startswith("Who, ")]
+
+
 # Life spans -----------------------------------------------------------------------------------------------
 
 

@@ -854,7 +854,9 @@ class _Reader:
             if _not_asked_in_place(entity, start):
                 continue
             head = _modified(entity)
-            if head is not None:  # "The Signal Processing group developed": "Which group developed"
+            if head is not None and head.dep_ != "appos":
+                # "The Signal Processing group developed": "Which group developed"; not "X, which maker of
+                # robots, bought" for "X, the Harlow Bay maker of robots, bought"
                 start, end = head.left_edge.i, head.i + 1
                 answer = doc[start:end].text
                 wh = f"which {head.lemma_.lower()}"
@@ -867,11 +869,16 @@ class _Reader:
             if possessor and end < len(doc) and doc[end].pos_ == "PROPN":
                 continue  # "St Brigid's Hospital": the recogniser cut a name short
             answer = doc[start : end - 1 if possessor else end].text
+            if entity.root.dep_ == "appos" and start < entity.start:
+                answer = entity.text  # "The minister, Owen Carrick, cut": the answer is the name
+            person = self.mention(entity.root) if entity.label_ == PERSON and not possessor else None
+            if person is not None and person.named and answer.endswith(f" {person.raw}"):
+                answer = person.raw  # "Mayor Hana Ostrowski said": the person, not the post
             if entity.label_ not in TIMES | AMOUNTS:  # "Hembry" -> "Clara Hembry"
                 answer = self.discourse.canonical(Mention(answer, answer, entity.label_, True)).raw
             asked_as, start = ("whose", start) if possessor else _wh_phrase(entity, start, end)
             if asked_as is not None:
-                question = _in_place(span, start, end, asked_as, spoken, aside)
+                question = _in_place(span, start, _past_aside(entity, end), asked_as, spoken, aside)
                 about = subject or Mention(answer, answer, entity.label_, True)  # no title, no named subject
                 yield Cloze(question, answer, entity.label_, about, asked_as)
 
@@ -1430,6 +1437,45 @@ class _Reader:
             work = self._workplace(subject, _PRESENT, [Argument("attribute", description), *places])
             if work is not None:  # "X, a sawyer at Brask Timber,"
                 reading.statements.append(work)
+            if appos.pos_ == "NOUN":
+                reading.statements += self._said_by_description(subject, appos)
+
+    def _said_by_description(self, subject: Mention, noun: Token) -> list[Statement]:
+        """ "Corvane Robotics, the Harlow Bay maker of warehouse robots,": Corvane Robotics makes warehouse
+        robots and is based in Harlow Bay. A maker of things in general makes them as a habit; "the
+        designer of the bridge" did so once, and is left as the description it is."""
+        out = []
+        verb = _agent_verb(noun.lemma_)
+        made = [c for p in noun.children if p.dep_ == "prep" and p.lower_ == "of" for c in p.children]
+        made = [c for c in made if c.dep_ == "pobj" and c.pos_ == "NOUN"]
+        generic = made and not any(c.dep_ in ("det", "nummod", "poss") for c in made[0].children)
+        if verb is not None and generic and (value := self.mention(made[0])) is not None:
+            finite = getInflection(verb, "VBZ")
+            made_it = (Argument("object", value),)
+            if finite:
+                out.append(Statement(subject, Verb(verb, "does", verb, finite[0]), made_it, self.sentence))
+        places = [c for c in noun.children if c.dep_ == "compound" and c.ent_type_ in PLACES]
+        entity = next((e for e in noun.doc.ents if places and e.start <= places[0].i < e.end), None)
+        if entity is not None and entity.end == noun.i:
+            place = Mention(entity.text, entity.text, entity.label_, True)
+            based = Verb("base", "is", "based", "is based", passive=True)
+            out.append(Statement(subject, based, (Argument("prep", place, prep="in"),), self.sentence))
+        return out
+
+
+def _agent_verb(noun: str) -> str | None:
+    """The verb an agent noun is made from, where English has it: "maker" -> "make", "supplier" ->
+    "supply", "operator" -> "operate"; None for "mother" or "member"."""
+    for suffix in ("er", "or"):
+        stem = noun.removesuffix(suffix)
+        if stem == noun or len(stem) < 3:
+            continue
+        doubled = stem[:-1] if stem[-1] == stem[-2] else ""  # "runner" -> "run"
+        ied = f"{stem[:-1]}y" if stem.endswith("i") else ""
+        for verb in (stem, f"{stem}e", doubled, ied):
+            if verb and "VERB" in getAllLemmas(verb):
+                return verb
+    return None
 
 
 def _predicate_adjective(verb: Token) -> Token | None:
@@ -1554,6 +1600,17 @@ def _in_place(span: Span, start: int, end: int, wh: str, spoken: dict[int, str],
     if question and question[0].islower() and start == span.start:
         question = question[0].upper() + question[1:]
     return question.rstrip() + "?"
+
+
+def _past_aside(entity: Span, end: int) -> int:
+    """Where a question that asks for ``entity`` in place goes on: past a clause set off by commas after
+    it ("Mayor Ostrowski, who has pushed for it, said": "Who said"), which would ask "Who, who ..."."""
+    doc = entity.doc
+    clause = next((c for c in entity.root.rights if c.dep_ == "relcl"), None)
+    if clause is None or end >= len(doc) or doc[end].text != "," or clause.left_edge.i != end + 1:
+        return end
+    after = clause.right_edge.i + 1
+    return after + 1 if after < len(doc) and doc[after].text == "," else end
 
 
 def _answer_span(entity: Span) -> tuple[int, int]:
