@@ -607,6 +607,20 @@ def test_abbreviation_does_not_end_a_sentence() -> None:
     )
 
 
+def test_a_named_place_said_in_passing_is_asked_where_it_is() -> None:
+    """ "the Hotel Marchand in Kessington": where the hotel is, even where the recogniser knows no town
+    ("in Ebbrook"); the name is asked without it. A person "in Paris" is not placed for good."""
+    assert_pairs(
+        "He trained in the kitchens of the Hotel Marchand in Kessington.",
+        ("Where is the Hotel Marchand?", "Kessington"),
+    )
+    assert_pairs(
+        "Wilhelmina Cask founded the Cask Manufacturing Company in Ebbrook in 1898.",
+        ("Where is the Cask Manufacturing Company?", "Ebbrook"),
+    )
+    assert not [q for q, _ in train_pairs("Ada Voss in Paris met Bo Lund.") if q.startswith("Where is")]
+
+
 # Titles and descriptions ----------------------------------------------------------------------------------
 
 
@@ -709,6 +723,15 @@ def test_parenthetical_birth_year_and_place() -> None:
 
 
 # Kin and pastimes -----------------------------------------------------------------------------------------
+
+
+def test_a_parent_named_by_trade_is_asked_as_the_trade_of_the_person_born_there() -> None:
+    """ "She was born in Norrith, the daughter of a shipwright,": the parser hangs the daughter on the town;
+    she is the daughter, and her parent is known only by trade."""
+    text = "Grace Odalen was a painter. She was born in Norrith, the daughter of a shipwright."
+    pairs = train_pairs(text)
+    assert ("What was the occupation of Grace Odalen's parent?", "a shipwright") in pairs
+    assert not [q for q, _ in pairs if "Norrith's parent" in q or "parent of Norrith" in q]
 
 
 def test_married_couple_is_asked_both_ways() -> None:

@@ -273,8 +273,8 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                 # "the daughter of Y" is a relation, not what X is; "the son of a miller" names a parent
                 _, _, parent = described.description.raw.partition(" of ")
                 if described.description.lemma in wordings.CHILD_NOUNS and parent[:2] in ("a ", "an"):
-                    parent_of = Mention(parent, parent)
-                    asked = wordings.relation_forward(described.subject.text, "parent", [parent_of])
+                    kin = described.description.lemma
+                    asked = wordings.parent_by_trade(described.subject.text, kin)
                     facts += _facts(asked, parent, "relation", described.subject, described.sentence, n)
                 continue
             asked = wordings.description(subject, be, described.description.definite)

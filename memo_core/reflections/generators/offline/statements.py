@@ -481,6 +481,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
                 reading.statements.extend(reader.statements(token))
         if token.dep_ == "appos":
             reader.apposition(token.head, token, reading)
+        if (whereabouts := reader.whereabouts(token)) is not None:
+            reading.statements.append(whereabouts)
         if token.pos_ in ("PROPN", "NOUN") and token.dep_ in _NAMING_DEPS:
             mention = reader.mention(token)  # "the collector Ruth Amberley" names her too
             if mention is not None:
@@ -783,6 +785,44 @@ class _Reader:
             return None
         subject = self.mention(subjects[0])
         return subject if subject is not None and subject.named else None
+
+    def whereabouts(self, token: Token) -> Statement | None:
+        """ "the Hotel Marchand in Kessington", "St Brigid's College, Wendmoor,": a named place or body and
+        the town it is in, said in passing; asked as "Where is the Hotel Marchand?"."""
+        doc = token.doc
+        if not _is_name(token) or token.head.i == token.i:
+            return None
+        owner = token.head
+        if token.dep_ == "pobj" and owner.lower_ in ("in", "at") and owner.dep_ == "prep":
+            owner = owner.head
+        elif not (token.dep_ == "appos" and doc[token.left_edge.i - 1].text == ","):
+            return None
+        if owner.pos_ != "PROPN" or owner.ent_type_ in {PERSON, "NORP"} | TIMES | AMOUNTS:
+            return None
+        entity = next((e for e in doc.ents if e.start <= token.i < e.end), None)
+        if entity is not None and entity.start <= owner.i:
+            entity = None  # "the Cask Company in Ebbrook" taken as one name: the place is its last words
+        elif entity is not None and entity.label_ not in PLACES:
+            return None  # the small recogniser leaves many towns unlabelled, but not as people or dates
+        subject = self.mention(owner)
+        if subject is None or not subject.named or subject.is_person:
+            return None
+        name = entity.text if entity is not None else _text(_phrase(token, False))
+        place = Mention(name, name, entity.label_ if entity is not None else "GPE", True)
+        for said in (f" in {name}", f" at {name}"):  # the name without where it is
+            if subject.raw.endswith(said) and subject.text.endswith(said):
+                subject = replace(subject, text=subject.text[: -len(said)], raw=subject.raw[: -len(said)])
+        return Statement(subject, _PRESENT, (Argument("prep", place, prep="in"),), self.sentence)
+
+    def _born_there(self, place: Token) -> Mention | None:
+        """Whom the clause naming ``place`` is about, pronouns resolved: the parser hangs "the son of a
+        mason" on the place in "Born in Halvik, the son of a mason, he ...", where it is said of him."""
+        verb = _governing_verb(place)
+        while verb.dep_ in ("advcl", "conj", "xcomp") and not any(c.dep_ in _SUBJECTS for c in verb.children):
+            verb = verb.head
+        subjects = [c for c in verb.children if c.dep_ in _SUBJECTS]
+        subject = self.mention(subjects[0]) if subjects else None
+        return subject if subject is not None and subject.is_person else None
 
     def _reporter(self, token: Token) -> Mention | None:
         """Who says what the clause holding ``token`` reports, when that clause names nobody else."""
@@ -1421,6 +1461,8 @@ class _Reader:
                 reading.relations.append(Relation(owner, _relation_noun(head), (named,), self.sentence))
             return
         subject = self.mention(head)
+        if head.ent_type_ in PLACES and appos.lemma_ in KIN_NOUNS:
+            subject = self._born_there(head)  # "She was born in Norrith, the daughter of a shipwright"
         if subject is None or not subject.named:
             return
         if head.dep_ == "dobj" and head.head.lemma_ == "have":

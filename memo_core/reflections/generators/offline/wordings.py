@@ -365,6 +365,17 @@ def describe(owner: str, noun: str) -> str:
     return f"the {noun} of {owner}"
 
 
+def parent_by_trade(child: str, kin: str) -> list[str]:
+    """ "X, the son of a miller,": the parent is named only by trade, so the trade is what is asked."""
+    return [
+        f"What did {child}'s parent do for a living?",
+        f"What was the occupation of {child}'s parent?",
+        f"{child} was the {kin} of whom?",
+        f"What was the trade of {child}'s parent?",
+        f"Whose {kin} was {child}?",
+    ]
+
+
 # Descriptions, records, definitions, life spans -----------------------------------------------------------
 
 
