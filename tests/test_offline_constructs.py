@@ -621,6 +621,18 @@ def test_a_named_place_said_in_passing_is_asked_where_it_is() -> None:
     assert not [q for q, _ in train_pairs("Ada Voss in Paris met Bo Lund.") if q.startswith("Where is")]
 
 
+def test_becoming_or_rising_to_a_post_states_the_post_and_has_no_passive() -> None:
+    """ "became editor of X", "rising to chief economist": the post, asked as one; "What was become by ...?"
+    is no English."""
+    pairs = train_pairs("Tobias Wren became editor of the Varrowby Courier in 1931.")
+    assert ("What is Tobias Wren's position?", "editor of the Varrowby Courier") in pairs
+    assert not [q for q, _ in pairs if "was become" in q]
+    assert_pairs(
+        "Yusuf Demarr joined the Ostrelle Ministry of Finance in 1990, rising to chief economist in 1997.",
+        ("What is Yusuf Demarr's position?", "chief economist"),
+    )
+
+
 # Titles and descriptions ----------------------------------------------------------------------------------
 
 

@@ -71,11 +71,15 @@ def plural(noun: str) -> str:
     return forms[0] if forms else noun + "s"
 
 
+# Verbs that link a subject to what it is, and so have no passive ("What was become by X?").
+_LINKING_VERBS = frozenset({"be", "become", "remain", "seem", "stay"})
+
+
 def _passivisable(verb: Verb) -> bool:
     """ "founded" -> "was founded by"; not "plans to open", which has no such passive."""
     return (
         not verb.passive
-        and verb.lemma != "be"
+        and verb.lemma not in _LINKING_VERBS
         and verb.aux in ("did", "does", "do")
         and " to " not in verb.lemma
     )
@@ -667,7 +671,9 @@ RELATION_VERBS: dict[tuple[str, str], tuple[str, str]] = {
         [("work", "as"), ("train", "as"), ("earn", "as"), ("make", "as"), ("qualify", "as")],
         ("occupation", "subject"),
     ),
-    ("serve", "as"): ("position", "subject"),
+    **dict.fromkeys(
+        [("serve", "as"), ("become", ""), ("rise", "to"), ("promote", "to")], ("position", "subject")
+    ),
     **dict.fromkeys([("come", "from"), ("hail", "from")], ("hometown", "subject")),
     **dict.fromkeys(
         [("base", "in"), ("headquarter", "in"), ("operate", "from"), ("locate", "in")],
@@ -692,9 +698,15 @@ _KIND_RELATIONS = frozenset({"occupation", "position", "industry"})
 def stated_relation(statement: Statement, argument: Argument) -> tuple[str, str] | None:
     """The relation a verb statement states through ``argument``, as (noun, owner side), if any: the
     argument must name something ("started a career" states no founder), and be no time or amount."""
-    if argument.role not in ("object", "agent", "prep", "place"):
+    if argument.role not in ("object", "agent", "prep", "place", "complement"):
         return None
-    prep = "by" if argument.role == "agent" else "" if argument.role == "object" else argument.prep
+    prep = (
+        "by"
+        if argument.role == "agent"
+        else ""
+        if argument.role in ("object", "complement")
+        else argument.prep
+    )
     found = RELATION_VERBS.get((statement.verb.lemma, prep))
     seat = [a for a in statement.arguments if a.role == "object" and a.value.lemma in _SEATS]
     if statement.verb.lemma == "have" and prep in ("in", "at") and seat:
