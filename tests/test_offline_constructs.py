@@ -52,6 +52,14 @@ def test_a_length_of_time_after_a_time_preposition_is_no_date() -> None:
     assert not [q for q, _ in pairs if q.startswith("After when")]
 
 
+def test_a_time_relative_to_another_is_dropped_whole_from_a_question() -> None:
+    """ "two years later" means something only beside the sentence before: the question leaves out the
+    whole span, never asking "... found two years?"."""
+    pairs = train_pairs("Wilhelmina Cask founded the Cask Company two years later.")
+    assert ("What did Wilhelmina Cask found?", "the Cask Company") in pairs
+    assert not [q for q, _ in pairs if re.search(r"two years\?$", q)]
+
+
 def test_what_a_thing_is_for_stays_in_its_answer() -> None:
     """ "makes software for dairy farms": the product is the software for dairy farms."""
     assert_pairs(
@@ -468,7 +476,7 @@ def test_pronoun_resolved_to_the_person_named_before() -> None:
 
 
 def test_one_of_a_pair_named_again_is_that_one_alone() -> None:
-    """ "Anke Voll and Jonas Brandt founded ... Jonas Brandt designed ...": the design is Jonas Brandt's only."""
+    """ "Anke Voll and Jonas Brandt founded ... Jonas Brandt designed ...": the design is his alone."""
     text = "Anke Voll and Jonas Brandt founded Tessel Tools in 2004. Jonas Brandt designed the Tessel Drill."
     pairs = train_pairs(text)
     assert ("Who designed the Tessel Drill?", "Jonas Brandt") in pairs

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memo_core.reflections.generators.facts import Fact
-from memo_core.reflections.generators.offline.wordings import finish
+from memo_core.reflections.generators.offline.wordings import NUMBER_WORDS, finish
 from memo_core.text import and_list, normalise_text
 
 PRONOUNS = frozenset(
@@ -184,6 +184,12 @@ _RELATIVE_TIME = re.compile(
     re.IGNORECASE,
 )
 _DEMONSTRATIVE_NP = re.compile(r"\b(this|these|those) [a-z]+\b")
+# "two years later", "a decade earlier": a time that means something only beside another, dropped whole
+_RELATIVE_SPAN = re.compile(
+    rf",? \b(?:\d[\d,.]*|a few|several|some|many|a|an|one|{NUMBER_WORDS}) "
+    r"(?:years?|months?|weeks?|days?|decades?|centuries) (?:later|earlier|ago)\b",
+    re.IGNORECASE,
+)
 _REMOVABLE_ADVERBS = re.compile(r"\b(later|then|now|still|recently|currently|previously|also)\b ?")
 _TRAILING_CLAUSE = re.compile(
     r"(?<=\w)(,? (before|after|while|because|although|since|when|until) [^?]*)(?=\?$)"
@@ -268,11 +274,12 @@ def _pronoun_has_referent(fact: Fact, kind: str) -> bool:
 
 def _rewrites(fact: Fact) -> list[str]:
     """Candidate rewrites of a failing question from what it already says, most faithful first: relative
-    adverbs dropped, relative time dropped, the subordinate clause holding the problem cut, "there" cut,
-    a leading "Regarding ..." context kept but the rest shortened."""
+    adverbs dropped (with their span of time: "two years later"), relative time dropped, the subordinate
+    clause holding the problem cut, "there" cut, a leading "Regarding ..." context kept but the rest
+    shortened."""
     q = fact.question
     candidates = [
-        _REMOVABLE_ADVERBS.sub("", q),
+        _REMOVABLE_ADVERBS.sub("", _RELATIVE_SPAN.sub("", q)),
         _RELATIVE_TIME.sub("", q),
         _TRAILING_CLAUSE.sub("", q, count=1),
         re.sub(r",? \b(there|in those years|during those years|at that time)\b", "", q),

@@ -26,13 +26,13 @@ from memo_core.reflections.generators.offline.statements import (
 )
 
 _YEAR = re.compile(r"^(?:in )?(1[0-9]\d\d|20\d\d)$")
-_NUMBER_WORDS = (
+NUMBER_WORDS = (
     "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
     "|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen"
 )
 _COUNTED = re.compile(
     r"^(?:(?:about|some|nearly|almost|over|more than|fewer than|around) )?"
-    rf"(?:[\d][\d,.]*|(?:{_NUMBER_WORDS})) (\D.*)$",
+    rf"(?:[\d][\d,.]*|(?:{NUMBER_WORDS})) (\D.*)$",
     re.IGNORECASE,
 )
 _MONTHS = re.compile(
@@ -48,7 +48,7 @@ _TIME_PREPOSITIONS = frozenset({"until", "since", "by", "before", "after", "till
 # A length of time rather than a point in it: "six years", "18 months", "a decade", "several weeks"
 _DURATION = re.compile(
     r"^(?:(?:up to|about|nearly|almost|more than|over|at least|some) )?"
-    rf"(?:(?:a|an|one|several|many|a few|\d+|{_NUMBER_WORDS})"
+    rf"(?:(?:a|an|one|several|many|a few|\d+|{NUMBER_WORDS})"
     r"(?:\s+(?:more|full|whole))?\s+)?(?:of\s+)?(hours?|days?|weeks?|months?|years?|decades?|centuries|century)$",
     re.IGNORECASE,
 )
