@@ -561,6 +561,19 @@ def test_a_relative_as_subject_does_not_take_over_she() -> None:
     assert not [q for q, a in pairs if a == "Tomas Brae" and "Rhea Lind" in q]
 
 
+def test_a_work_described_or_dated_is_not_she() -> None:
+    """ "Her first book, Salt Orchard, is the story of ..." or "Petra Vance (2004)": a named work, even one
+    the recogniser takes for a person, is never who "she" is in the next sentence."""
+    for text in (
+        "Odile Ferrant is a poet. Her first book, Salt Orchard, is the story of a fishing village. "
+        "She lives in Marrow Bay.",
+        "Odile Ferrant is a poet. Her debut novel was Petra Vance (2004). She lives in Marrow Bay.",
+    ):
+        pairs = train_pairs(text)
+        assert ("Where does Odile Ferrant live?", "Marrow Bay") in pairs
+        assert not [q for q, a in pairs if a == "Marrow Bay" and "Odile Ferrant" not in q]
+
+
 def test_he_before_any_subject_is_the_first_name() -> None:
     """ "X (c. 1760 - 1832) was a merchant of Brisk, where in 1811 he founded the almshouses": he is X,
     the year in the name's place is no part of it, and a person described is no "where"."""

@@ -150,6 +150,13 @@ KIND_NOUNS = {
     ),
     **dict.fromkeys(("town", "city", "village", "region", "country", "port", "island", "county"), "GPE"),
 }
+# What people make: a name described as one ("Small Weather, the story of a widow,") is nobody "she" means.
+WORK_NOUNS = frozenset(
+    {
+        "book", "novel", "novella", "memoir", "story", "poem", "play", "opera", "film", "feature",
+        "documentary", "album", "record", "song", "painting", "symphony", "series", "atlas", "guide",
+    }
+)  # fmt: skip
 # Reporting verbs: what someone said is theirs to say, not a fact the text states.
 _REPORTING = frozenset({"say", "tell", "add", "state", "explain", "note", "claim", "ask", "reply"})
 _YEAR = re.compile(r"\d{3,4}")
@@ -239,6 +246,7 @@ class Discourse:
     subject: Mention | None = None  # the last named grammatical subject, whatever its label
     called_he_or_she: set[str] = field(default_factory=set)  # names a gendered pronoun stood for
     not_people: set[str] = field(default_factory=set)  # names described as a company, a building, a town
+    works: set[str] = field(default_factory=set)  # books, films, records: "she" even once called a person
     person_was_subject: bool = False  # ``person`` was last seen as a grammatical subject
     thing_was_subject: bool = False
     kin: set[str] = field(default_factory=set)  # names in relations between people
@@ -288,6 +296,8 @@ class Discourse:
         return self.thing if self.thing is not None and self.thing.label == "ORG" else None
 
     def _person(self, title: Mention | None) -> Mention | None:
+        if self.person is not None and self.person.raw in self.works:
+            self.person = None  # the recogniser's "person" turned out to be a book
         if self.person is not None and (self.person_was_subject or not self._may_be_person(title)):
             return self.person
         if title is not None and title.is_person:
@@ -507,6 +517,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
         work = _titled_run(before) if before is not None and len(before) else None
         if work is not None and work.raw not in discourse.called_he_or_she | discourse.kin:
             reading.works.append((work, match.group(1)))  # a title with its year: when it appeared
+            discourse.works.add(work.raw)
+            discourse.not_people.add(work.raw)
     reading.descriptions.extend(d for d in dict.fromkeys(reader.found) if d not in reading.descriptions)
     reading.relations.extend(r for r in dict.fromkeys(reader.posts) if r not in reading.relations)
     reading.subjects = reader.subjects
@@ -530,8 +542,10 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     for described in reading.descriptions:
         if described.subject.named and described.description.noun and not described.description.named:
             discourse.described[described.description.lemma] = described.subject
-        if described.description.lemma in KIND_NOUNS:  # "X is a printing company": "he" is not X
-            discourse.not_people.add(described.subject.raw)
+        if described.description.lemma in WORK_NOUNS:  # "Her first book, X,": never "she"
+            discourse.works.add(described.subject.raw)
+        if described.description.lemma in KIND_NOUNS.keys() | WORK_NOUNS:  # "X is a printing company"
+            discourse.not_people.add(described.subject.raw)  # "he" is not X
     reading.clozes = list(reader.clozes(quoted))
     subjects = [s.subject for s in reading.statements if s.subject.named]
     subjects += [r.subject for r in reading.relations if r.subject is not None and r.subject.named]
