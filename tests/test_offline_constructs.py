@@ -520,6 +520,18 @@ def test_a_title_before_a_name_is_the_persons_post() -> None:
     assert not [q for q, a in pairs if a == "Wenna"]
 
 
+def test_a_company_post_before_a_name_is_the_items_company_post() -> None:
+    """ "Chief executive Mara Voss said", in an item about Harrow Foods, is its chief executive; a post no
+    company has ("transport minister") names no owner."""
+    pairs = train_pairs(
+        "Harrow Foods, the bakery chain, will close two shops. Chief executive Mara Voss said the closures "
+        "were painful. Transport minister Lisa Cole said the trains were late."
+    )
+    assert ("Who is the chief executive of Harrow Foods?", "Mara Voss") in pairs
+    assert ("Of what is Mara Voss the chief executive?", "Harrow Foods") in pairs
+    assert not [q for q, a in pairs if a == "Lisa Cole" and "Harrow Foods" in q]
+
+
 def test_a_surname_stands_for_the_person_an_apposition_named() -> None:
     """ "the weaver Hesper Quayle" names her; "Quayle" later is the same person, and "as the founder of
     the mill Quayle Textiles" says whose founder she is."""

@@ -46,6 +46,13 @@ _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct",
 _WHAT_FOR = frozenset({"for", "about", "with", "against"})
 # Forms of address before a name, which are no part of it.
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "lady", "lord", "rev", "revd"})
+# Posts that only an organisation has: "Chief executive Mara Voss said", in an item about a company, is its.
+_COMPANY_POSTS = frozenset(
+    {
+        "executive", "director", "chairman", "chairwoman", "chair", "president", "founder", "officer",
+        "manager", "secretary", "treasurer", "spokesman", "spokeswoman", "spokesperson", "owner",
+    }
+)  # fmt: skip
 _RELATIVE = frozenset({"who", "whom", "which", "that", "whose"})
 _DEFINITE = frozenset({"the", "this", "that", "these", "those", "each", "every"})
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
@@ -770,6 +777,9 @@ class _Reader:
         said = _text(title)
         post = Mention(said, said, "", False, False, title[-1].lemma_.lower(), definite=True)
         self.found.append(Description(person, post, self.sentence))
+        owner = self.discourse.resolve_noun("company") if post.lemma in _COMPANY_POSTS else None
+        if owner is not None and owner.raw != person.raw and not self.discourse._a_person(owner):
+            self.posts.append(Relation(owner, said.lower(), (person,), self.sentence))
         return name
 
     def _pronoun(self, token: Token) -> Mention | None:
