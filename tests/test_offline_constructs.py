@@ -532,6 +532,13 @@ def test_a_company_post_before_a_name_is_the_items_company_post() -> None:
     assert not [q for q, a in pairs if a == "Lisa Cole" and "Harrow Foods" in q]
 
 
+def test_a_person_with_a_post_before_the_name_is_never_it() -> None:
+    """ "Mayor Hana Ostrow said it would open in May": a titled speaker is a person, so "it" is not her."""
+    pairs = train_pairs("The town will build a library. Mayor Hana Ostrow said it would open in May.")
+    assert ("What position does Hana Ostrow hold?", "Mayor") in pairs
+    assert not [q for q, a in pairs if a == "May" and "Hana Ostrow" in q]
+
+
 def test_a_surname_stands_for_the_person_an_apposition_named() -> None:
     """ "the weaver Hesper Quayle" names her; "Quayle" later is the same person, and "as the founder of
     the mill Quayle Textiles" says whose founder she is."""

@@ -257,6 +257,7 @@ class Discourse:
     person_was_subject: bool = False  # ``person`` was last seen as a grammatical subject
     thing_was_subject: bool = False
     kin: set[str] = field(default_factory=set)  # names in relations between people
+    titled: set[str] = field(default_factory=set)  # names with a post before them: "Mayor Hana Ostrow"
     gender: dict[str, str] = field(default_factory=dict)  # "m" or "f", as "he" or "she" stood for a name
     gendered: bool = False  # the text says "he" or "she" somewhere: a person's name in its title is one
     unresolved: Counter[str] = field(default_factory=Counter)
@@ -339,7 +340,7 @@ class Discourse:
         )
 
     def _a_person(self, mention: Mention) -> bool:
-        return mention.raw in self.called_he_or_she or mention.raw in self.kin
+        return mention.raw in self.called_he_or_she | self.kin | self.titled
 
     def _thing(self, title: Mention | None) -> Mention | None:
         if self.thing is not None and self._a_person(self.thing):
@@ -777,6 +778,7 @@ class _Reader:
         said = _text(title)
         post = Mention(said, said, "", False, False, title[-1].lemma_.lower(), definite=True)
         self.found.append(Description(person, post, self.sentence))
+        self.discourse.titled.add(person.raw)
         owner = self.discourse.resolve_noun("company") if post.lemma in _COMPANY_POSTS else None
         if owner is not None and owner.raw != person.raw and not self.discourse._a_person(owner):
             self.posts.append(Relation(owner, said.lower(), (person,), self.sentence))
@@ -866,7 +868,7 @@ class _Reader:
         if subject.plural or subject.label in PLACES | TIMES | AMOUNTS:
             return False
         if reported and pronoun in _THING_PRONOUNS:  # a company the recogniser took for a person says "it"
-            return subject.raw not in self.discourse.called_he_or_she | self.discourse.kin
+            return not self.discourse._a_person(subject)
         if pronoun in _PERSON_PRONOUNS:
             gender = self.discourse.gender.get(subject.raw)
             wanted = "m" if pronoun in _HE else "f"
