@@ -532,6 +532,17 @@ def test_a_company_post_before_a_name_is_the_items_company_post() -> None:
     assert not [q for q, a in pairs if a == "Lisa Cole" and "Harrow Foods" in q]
 
 
+def test_a_company_post_in_apposition_is_the_items_company_post() -> None:
+    """ "The manager, Sean Dolan,": the manager of the club the item opened with, not of the last name the
+    recogniser labelled an organisation ("whose father Dennis")."""
+    pairs = train_pairs(
+        "Tarrow Athletic has been bought by Victor Lanne. The club's chair, Alan Pryor, whose father Dennis "
+        "bought the club in 1994, said it was time. The manager, Sean Dolan, will stay in his post."
+    )
+    assert ("Who is the manager of Tarrow Athletic?", "Sean Dolan") in pairs
+    assert not [q for q, a in pairs if a == "Sean Dolan" and "Dennis" in q]
+
+
 def test_a_person_with_a_post_before_the_name_is_never_it() -> None:
     """ "Mayor Hana Ostrow said it would open in May": a titled speaker is a person, so "it" is not her."""
     pairs = train_pairs("The town will build a library. Mayor Hana Ostrow said it would open in May.")

@@ -257,6 +257,7 @@ class Discourse:
     person_was_subject: bool = False  # ``person`` was last seen as a grammatical subject
     thing_was_subject: bool = False
     kin: set[str] = field(default_factory=set)  # names in relations between people
+    lead: Mention | None = None  # the first sentence's subject: what an item without a title is about
     titled: set[str] = field(default_factory=set)  # names with a post before them: "Mayor Hana Ostrow"
     gender: dict[str, str] = field(default_factory=dict)  # "m" or "f", as "he" or "she" stood for a name
     gendered: bool = False  # the text says "he" or "she" somewhere: a person's name in its title is one
@@ -396,6 +397,14 @@ class Discourse:
             if mention.label == label:
                 return mention
         return None
+
+    def organisation(self) -> Mention | None:
+        """The organisation an item is about, if it plainly is about one: its title, else its first subject
+        unless that is a person."""
+        if self._topic_thing(self.title):
+            return self.title
+        lead = self.lead
+        return lead if lead is not None and not lead.is_person and not self._a_person(lead) else None
 
     def _topic_thing(self, title: Mention | None) -> bool:
         """The title names a thing: named, and no "he" or "she" stood for it, nor is it anyone's relative
@@ -554,6 +563,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             discourse.works.add(described.subject.raw)
         if described.description.lemma in KIND_NOUNS.keys() | WORK_NOUNS:  # "X is a printing company"
             discourse.not_people.add(described.subject.raw)  # "he" is not X
+        if (post := _unowned_post(described, discourse)) is not None:
+            reading.relations.append(post)
     reading.clozes = list(reader.clozes(quoted))
     subjects = [s.subject for s in reading.statements if s.subject.named]
     subjects += [r.subject for r in reading.relations if r.subject is not None and r.subject.named]
@@ -568,6 +579,7 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     }
     for subject in subjects[:1]:
         discourse.saw(subject, as_subject=subject.raw not in relatives)
+        discourse.lead = discourse.lead or subject
     return reading
 
 
@@ -779,7 +791,7 @@ class _Reader:
         post = Mention(said, said, "", False, False, title[-1].lemma_.lower(), definite=True)
         self.found.append(Description(person, post, self.sentence))
         self.discourse.titled.add(person.raw)
-        owner = self.discourse.resolve_noun("company") if post.lemma in _COMPANY_POSTS else None
+        owner = self.discourse.organisation() if post.lemma in _COMPANY_POSTS else None
         if owner is not None and owner.raw != person.raw and not self.discourse._a_person(owner):
             self.posts.append(Relation(owner, said.lower(), (person,), self.sentence))
         return name
@@ -1754,6 +1766,24 @@ def _liking(verb: Token) -> Token:
         if child.dep_ == "aux" and set(getLemma(child.lower_, upos="VERB")) & PASTIME_VERBS:
             return child
     return verb
+
+
+def _unowned_post(described: Description, discourse: Discourse) -> Relation | None:
+    """ "The chief executive, Mara Voss, said": in an item about a company, its chief executive."""
+    words = described.description.raw.split()
+    if not (
+        described.subject.named
+        and described.subject.label in ("", PERSON)
+        and len(words) > 1
+        and words[0].lower() == "the"
+        and all(w.isalpha() and w.islower() for w in words[1:])
+        and described.description.lemma in _COMPANY_POSTS
+    ):
+        return None
+    owner = discourse.organisation()
+    if owner is None or owner.raw == described.subject.raw or discourse._a_person(owner):
+        return None
+    return Relation(owner, " ".join(words[1:]), (described.subject,), described.sentence)
 
 
 def _titled_run(before: Span) -> Mention | None:
