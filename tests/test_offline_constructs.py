@@ -543,6 +543,15 @@ def test_a_company_post_in_apposition_is_the_items_company_post() -> None:
     assert not [q for q, a in pairs if a == "Sean Dolan" and "Dennis" in q]
 
 
+def test_a_possessive_name_is_not_made_possessive_again() -> None:
+    """ "Who is Ketteridge's chief executive?", never "Ketteridge's's"."""
+    pairs = train_pairs(
+        "Ketteridge's, the furniture chain, will shut three stores. Chief executive Mara Voss said so."
+    )
+    assert ("Who is Ketteridge's chief executive?", "Mara Voss") in pairs
+    assert not [q for q, _ in pairs if "'s's" in q]
+
+
 def test_a_person_with_a_post_before_the_name_is_never_it() -> None:
     """ "Mayor Hana Ostrow said it would open in May": a titled speaker is a person, so "it" is not her."""
     pairs = train_pairs("The town will build a library. Mayor Hana Ostrow said it would open in May.")

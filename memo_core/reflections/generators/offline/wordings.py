@@ -85,6 +85,11 @@ def _passivisable(verb: Verb) -> bool:
     )
 
 
+def possessive(name: str) -> str:
+    """ "Mara Voss's"; a name already possessive stays as it is ("Penwright's", not "Penwright's's")."""
+    return name if name.endswith(("'s", "\u2019s")) else f"{name}'s"
+
+
 def _units(word: str) -> str:
     """ "year" or "years" -> "years": the units a length of time is counted in."""
     word = word.lower()
@@ -337,14 +342,14 @@ def relation_forward(owner: str, noun: str, values: Sequence[Mention]) -> list[s
         nouns = plural(noun)
         return [
             finish(f"{wh} are the {nouns} of {owner}"),
-            finish(f"{wh} are {owner}'s {nouns}"),
+            finish(f"{wh} are {possessive(owner)} {nouns}"),
             finish(f"Name the {nouns} of {owner}"),
-            finish(f"{owner}'s {nouns} are {wh.lower()}"),
+            finish(f"{possessive(owner)} {nouns} are {wh.lower()}"),
         ]
     kind = "person" if wh == "Who" else _TYPE_NOUNS.get(values[0].label, "one")
     return [
         finish(f"{wh} is the {noun} of {owner}"),
-        finish(f"{wh} is {owner}'s {noun}"),
+        finish(f"{wh} is {possessive(owner)} {noun}"),
         finish(f"Which {kind} is the {noun} of {owner}"),
         finish(f"The {noun} of {owner} is {wh.lower()}"),
     ]
@@ -352,7 +357,7 @@ def relation_forward(owner: str, noun: str, values: Sequence[Mention]) -> list[s
 
 def pastime(subject: str) -> list[str]:
     """ "Zaimo Zassen likes fencing." -> "What is Zaimo Zassen's hobby?"."""
-    return [finish(f"What is {subject}'s hobby"), finish(f"Which pastime does {subject} enjoy")]
+    return [finish(f"What is {possessive(subject)} hobby"), finish(f"Which pastime does {subject} enjoy")]
 
 
 def relation_backward(owner: Mention, noun: str, value: str) -> list[str]:
@@ -372,10 +377,10 @@ def describe(owner: str, noun: str) -> str:
 def parent_by_trade(child: str, kin: str) -> list[str]:
     """ "X, the son of a miller,": the parent is named only by trade, so the trade is what is asked."""
     return [
-        f"What did {child}'s parent do for a living?",
-        f"What was the occupation of {child}'s parent?",
+        f"What did {possessive(child)} parent do for a living?",
+        f"What was the occupation of {possessive(child)} parent?",
         f"{child} was the {kin} of whom?",
-        f"What was the trade of {child}'s parent?",
+        f"What was the trade of {possessive(child)} parent?",
         f"Whose {kin} was {child}?",
     ]
 
@@ -389,15 +394,15 @@ def description(subject: Mention, be: str, definite: bool = False) -> list[str]:
     if subject.label == PERSON and definite:  # "the chair of X": a post, not a trade
         return [
             finish(f"What position {did} {name} hold"),
-            finish(f"What {be} {name}'s role"),
+            finish(f"What {be} {possessive(name)} role"),
             finish(f"Who {be} {name}"),
             finish(f"What post {did} {name} hold"),
-            finish(f"What {be} {name}'s job title"),
+            finish(f"What {be} {possessive(name)} job title"),
         ]
     if subject.label == PERSON:
         return [
             finish(f"Who {be} {name}"),
-            finish(f"What {be} {name}'s occupation"),
+            finish(f"What {be} {possessive(name)} occupation"),
             finish(f"What {be} {name} by profession"),
             finish(f"What {did} {name} do for a living"),
         ]
@@ -449,7 +454,7 @@ def record_forward(subject: str, label: str, value: Mention) -> list[str]:
     label = label[0].lower() + label[1:] if label[1:2].islower() or len(label) == 1 else label
     return [
         finish(f"{wh} is the {label} of {subject}"),
-        finish(f"{wh} is {subject}'s {label}"),
+        finish(f"{wh} is {possessive(subject)} {label}"),
         finish(f"What {label} does {subject} have"),
         finish(f"The {label} of {subject} is {wh.lower()}"),
     ]
@@ -505,7 +510,7 @@ def measure(subject: str, adjective: str, be: str) -> list[str]:
     return [
         finish(f"How {adjective} {be} {subject}"),
         finish(f"What {be} the {dimension} of {subject}"),
-        finish(f"What {be} {subject}'s {dimension}"),
+        finish(f"What {be} {possessive(subject)} {dimension}"),
         finish(f"{subject} {be} how {adjective}"),
     ]
 
@@ -558,7 +563,7 @@ def _life_event(name: str, when: str, asked: str, stated: str, noun: str) -> lis
     return [
         finish(f"When {asked}"),
         finish(f"On what date {asked}"),
-        finish(f"What is {name}'s date of {noun}"),
+        finish(f"What is {possessive(name)} date of {noun}"),
         finish(f"{stated} on which date"),
     ]
 
@@ -647,8 +652,12 @@ def _nominal(owner: str, noun: str) -> list[str]:
             f"Where does {owner} come from",
         ]
     elif noun in ("occupation", "job", "profession", "trade"):
-        asked = [f"Who is {owner}", f"What is {owner}'s occupation", f"What is {owner} by profession"]
-        asked += [f"Who was {owner}", f"What was {owner}'s occupation"]
+        asked = [
+            f"Who is {owner}",
+            f"What is {possessive(owner)} occupation",
+            f"What is {owner} by profession",
+        ]
+        asked += [f"Who was {owner}", f"What was {possessive(owner)} occupation"]
     elif noun in ("hobby", "pastime"):
         asked = pastime(owner)
     elif noun in ("headquarters", "base", "home", "location", "seat"):
