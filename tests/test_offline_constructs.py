@@ -613,6 +613,18 @@ def test_a_work_described_or_dated_is_not_she() -> None:
         assert not [q for q, a in pairs if a == "Marrow Bay" and "Odile Ferrant" not in q]
 
 
+def test_a_work_owned_by_his_is_not_who_he_is_next() -> None:
+    """ "His Atlas of the Marsh (1884) remained ...": the work is "Atlas of the Marsh", and the "he" who
+    died after it is still the poet."""
+    pairs = train_pairs(
+        "Tomas Ferrant was a poet. His Atlas of the Marsh (1884) remained the standard work for half a "
+        "century. He died at Marrow Bay in 1921."
+    )
+    assert ("Where did Tomas Ferrant die?", "Marrow Bay") in pairs
+    assert ("When was Atlas of the Marsh published?", "1884") in pairs
+    assert not [q for q, a in pairs if a == "Marrow Bay" and "Atlas" in q]
+
+
 def test_he_before_any_subject_is_the_first_name() -> None:
     """ "X (c. 1760 - 1832) was a merchant of Brisk, where in 1811 he founded the almshouses": he is X,
     the year in the name's place is no part of it, and a person described is no "where"."""

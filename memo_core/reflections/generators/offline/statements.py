@@ -305,7 +305,7 @@ class Discourse:
         return self.thing if self.thing is not None and self.thing.label == "ORG" else None
 
     def _person(self, title: Mention | None) -> Mention | None:
-        if self.person is not None and self.person.raw in self.works:
+        if self.person is not None and self.is_work(self.person):
             self.person = None  # the recogniser's "person" turned out to be a book
         if self.person is not None and (self.person_was_subject or not self._may_be_person(title)):
             return self.person
@@ -339,6 +339,10 @@ class Discourse:
             and title.label not in PLACES | TIMES | AMOUNTS
             and title.raw not in self.not_people
         )
+
+    def is_work(self, mention: Mention) -> bool:
+        """A book's or a record's name, alone or owned: "His Atlas of the Marsh"."""
+        return any(mention.raw == work or mention.raw.endswith(f" {work}") for work in self.works)
 
     def _a_person(self, mention: Mention) -> bool:
         return mention.raw in self.called_he_or_she | self.kin | self.titled
@@ -447,7 +451,7 @@ class Discourse:
         self.names.append(mention)
         if as_subject and mention.label not in TIMES | AMOUNTS:
             self.subject = mention
-        if mention.is_person and not mention.plural:
+        if mention.is_person and not mention.plural and not self.is_work(mention):
             if as_subject or self.person is None:
                 self.person = mention
                 self.person_was_subject = as_subject
@@ -1795,8 +1799,8 @@ def _titled_run(before: Span) -> Mention | None:
             words.insert(0, token)
             continue
         break
-    while words and not words[0].text[:1].isupper():
-        words.pop(0)
+    while words and (not words[0].text[:1].isupper() or words[0].tag_ == "PRP$"):
+        words.pop(0)  # "His Atlas of the Marsh (1884)": the work is "Atlas of the Marsh"
     if not words or any(t.ent_type_ in PLACES | TIMES | AMOUNTS for t in words) or words[0].is_sent_start:
         return None
     text = _text(words)
