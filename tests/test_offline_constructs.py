@@ -625,6 +625,19 @@ def test_a_work_owned_by_his_is_not_who_he_is_next() -> None:
     assert not [q for q, a in pairs if a == "Marrow Bay" and "Atlas" in q]
 
 
+def test_a_reference_entry_with_the_surname_first_is_read_in_name_order() -> None:
+    """ "PRATT, Edwin Loame (1851-1930), surveyor, was born ...": the entry of a dictionary of biography is
+    about Edwin Loame Pratt; a dateline ("BRISK, 4 May -") is no name."""
+    pairs = train_pairs(
+        "PRATT, Edwin Loame (1851\u20131930), surveyor, was born at Kell Ford on 4 May 1851. "
+        "He died at Brisk in 1930."
+    )
+    assert ("Where was Edwin Loame Pratt born?", "Kell Ford") in pairs
+    assert ("Where did Edwin Loame Pratt die?", "Brisk") in pairs
+    dateline = train_pairs("BRISK, 4 May \u2014 The ferry Kell Star sank on Tuesday.")
+    assert ("From which place was the report on Kell Star filed?", "BRISK") in dateline
+
+
 def test_he_before_any_subject_is_the_first_name() -> None:
     """ "X (c. 1760 - 1832) was a merchant of Brisk, where in 1811 he founded the almshouses": he is X,
     the year in the name's place is no part of it, and a person described is no "where"."""

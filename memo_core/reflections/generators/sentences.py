@@ -28,6 +28,11 @@ _DATELINE = re.compile(
     r"^(?P<place>[A-Z][A-Za-z.'-]*(?: [A-Z][A-Za-z.'-]*){0,3})(?: \([^)]{1,40}\))?"
     r"(?:, (?P<date>[\w ,.]{3,30}?))? *(?:\u2014|\u2013|--| -(?= )|:(?= )) *"
 )
+# A reference-book entry opens with the surname first: "ASHGROVE, Cornelius Hale (1848-1921), cartographer".
+_INVERTED_NAME = re.compile(
+    r"^(?P<surname>[A-Z][A-Z'\u2019-]+(?: [A-Z][A-Z'\u2019-]+)*), "
+    r"(?P<given>[A-Z][a-z'\u2019-]+(?: [A-Z][a-z'\u2019.-]*)*)(?= \((?:[a-z]{1,2}\. ?)?\d)"
+)
 ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "no", "nos", "vs", "etc", "inc", "ltd", "co",
     "corp", "dept", "est", "fig", "approx", "e.g", "i.e", "cf", "al", "gen", "col", "capt", "lt", "sgt",
@@ -234,6 +239,12 @@ def layout(text: str) -> Layout:
             elif not plain.chars and _add_field(fields, line, line_offset, chunk, heading):
                 pass
             else:
+                inverted = _INVERTED_NAME.match(line) if not plain.chars else None
+                if inverted:  # read as "Cornelius Hale Ashgrove (1848-1921), ...", cited where it is written
+                    name = f"{inverted.group('given')} {inverted.group('surname').title()}"
+                    plain.add(name[:-1], line_offset)
+                    plain.add(name[-1], line_offset + inverted.end() - 1)  # the span covers the whole name
+                    line, line_offset = line[inverted.end() :], line_offset + inverted.end()
                 dateline = _DATELINE.match(line) if not plain.chars and not blocks else None
                 if (
                     dateline
@@ -242,7 +253,7 @@ def layout(text: str) -> Layout:
                 ):
                     datelines.append(Dateline(dateline.group("place"), dateline.group("date") or "", chunk))
                     line, line_offset = line[dateline.end() :], line_offset + dateline.end()
-                if plain.chars:
+                if plain.chars and not inverted:
                     plain.add(" ", line_offset - 1)
                 plain.add_clean(line, line_offset)
             if k == len(lines) - 1 or not _continues(lines[k + 1]):
