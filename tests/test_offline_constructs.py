@@ -704,6 +704,10 @@ def test_a_named_place_said_in_passing_is_asked_where_it_is() -> None:
         ("Where is the Cask Manufacturing Company?", "Ebbrook"),
     )
     assert not [q for q, _ in train_pairs("Ada Voss in Paris met Bo Lund.") if q.startswith("Where is")]
+    assert_pairs(  # the place said of what the name is: "a video game studio in Sundermoor"
+        "She worked at Lumen Works, a video game studio in Sundermoor, for six years.",
+        ("Where is Lumen Works?", "Sundermoor"),
+    )
 
 
 def test_becoming_or_rising_to_a_post_states_the_post_and_has_no_passive() -> None:

@@ -837,6 +837,8 @@ class _Reader:
         owner = token.head
         if token.dep_ == "pobj" and owner.lower_ in ("in", "at") and owner.dep_ == "prep":
             owner = owner.head
+            if owner.pos_ == "NOUN" and owner.dep_ == "appos":
+                owner = owner.head  # "Lumen Works, a video game studio in Sundermoor,"
         elif not (token.dep_ == "appos" and doc[token.left_edge.i - 1].text == ","):
             return None
         if owner.pos_ != "PROPN" or owner.ent_type_ in {PERSON, "NORP"} | TIMES | AMOUNTS:
