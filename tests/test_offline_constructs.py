@@ -638,6 +638,18 @@ def test_a_reference_entry_with_the_surname_first_is_read_in_name_order() -> Non
     assert ("From which place was the report on Kell Star filed?", "BRISK") in dateline
 
 
+def test_a_noun_phrase_set_before_the_subject_describes_it() -> None:
+    """ "The son of a ferry captain, he grew up ...": the phrase before the comma is said of "he", whichever
+    way the parser hangs it; a phrase that is no description ("In the end, ...") is not."""
+    for text in (
+        "Sander Ilves is a philosopher. The son of a ferry captain, he grew up in Isselmark.",
+        "Sander Ilves is a chemist. Born in Halvik, the son of a ferry captain, he studied at Brisk College.",
+    ):
+        assert_pairs(text, ("What was the occupation of Sander Ilves's parent?", "a ferry captain"))
+    pairs = train_pairs("In the end, the council approved the plan.")
+    assert not [q for q, a in pairs if a == "the end" and q.startswith("Who")]
+
+
 def test_he_before_any_subject_is_the_first_name() -> None:
     """ "X (c. 1760 - 1832) was a merchant of Brisk, where in 1811 he founded the almshouses": he is X,
     the year in the name's place is no part of it, and a person described is no "where"."""

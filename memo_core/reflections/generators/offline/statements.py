@@ -512,6 +512,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
                 reading.statements.extend(reader.statements(token))
         if token.dep_ == "appos":
             reader.apposition(token.head, token, reading)
+        elif (fronted := _fronted_subject(token)) is not None:
+            reader.apposition(fronted, token, reading)  # "The son of a ferry captain, he grew up ..."
         if (whereabouts := reader.whereabouts(token)) is not None:
             reading.statements.append(whereabouts)
         if token.pos_ in ("PROPN", "NOUN") and token.dep_ in _NAMING_DEPS:
@@ -585,6 +587,27 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
         discourse.saw(subject, as_subject=subject.raw not in relatives)
         discourse.lead = discourse.lead or subject
     return reading
+
+
+def _fronted_subject(noun: Token) -> Token | None:
+    """The subject that a noun phrase set before it describes: "Born in Halvik, the son of a stonemason,
+    he studied ..." -> "he". The parser hangs such a phrase anywhere but on the subject."""
+    doc = noun.doc
+    first, after = noun.left_edge.i, noun.right_edge.i + 1
+    if (
+        noun.pos_ != "NOUN"
+        or noun.dep_ in _NAMING_DEPS - _SUBJECTS  # a subject too, when the verb has two (below)
+        or not any(c.dep_ == "det" for c in noun.children)
+        or any(c.dep_ == "poss" for c in noun.children)  # "A cabinetmaker's son": the possessor's relation
+        or not (first == noun.sent.start or doc[first - 1].text == ",")
+        or after + 1 >= len(doc)
+        or doc[after].text != ","
+    ):
+        return None
+    subject = doc[after + 1]
+    if subject.dep_ not in _SUBJECTS or subject.head.i < subject.i:
+        return None
+    return subject if noun.dep_ not in _SUBJECTS or noun.head.i == subject.head.i else None
 
 
 def _parenthesised(span: Span) -> set[int]:
