@@ -345,7 +345,7 @@ class Discourse:
         return any(mention.raw == work or mention.raw.endswith(f" {work}") for work in self.works)
 
     def _a_person(self, mention: Mention) -> bool:
-        return mention.raw in self.called_he_or_she | self.kin | self.titled
+        return any(mention.raw in names for names in (self.called_he_or_she, self.kin, self.titled))
 
     def _thing(self, title: Mention | None) -> Mention | None:
         if self.thing is not None and self._a_person(self.thing):
@@ -402,13 +402,13 @@ class Discourse:
                 return mention
         return None
 
-    def organisation(self) -> Mention | None:
-        """The organisation an item is about, if it plainly is about one: its title, else its first subject
-        unless that is a person."""
-        if self._topic_thing(self.title):
-            return self.title
-        lead = self.lead
-        return lead if lead is not None and not lead.is_person and not self._a_person(lead) else None
+    def organisation(self, holder: Mention) -> Mention | None:
+        """The organisation an item is about, whose post ``holder`` holds, if it plainly is about one: its
+        title, else its first subject unless that is a person."""
+        owner = self.title if self._topic_thing(self.title) else self.lead
+        if owner is None or (owner is self.lead and owner.is_person):
+            return None
+        return owner if owner.raw != holder.raw and not self._a_person(owner) else None
 
     def _topic_thing(self, title: Mention | None) -> bool:
         """The title names a thing: named, and no "he" or "she" stood for it, nor is it anyone's relative
@@ -818,8 +818,8 @@ class _Reader:
         post = Mention(said, said, "", False, False, title[-1].lemma_.lower(), definite=True)
         self.found.append(Description(person, post, self.sentence))
         self.discourse.titled.add(person.raw)
-        owner = self.discourse.organisation() if post.lemma in _COMPANY_POSTS else None
-        if owner is not None and owner.raw != person.raw and not self.discourse._a_person(owner):
+        owner = self.discourse.organisation(person) if post.lemma in _COMPANY_POSTS else None
+        if owner is not None:
             self.posts.append(Relation(owner, said.lower(), (person,), self.sentence))
         return name
 
@@ -1809,8 +1809,8 @@ def _unowned_post(described: Description, discourse: Discourse) -> Relation | No
         and described.description.lemma in _COMPANY_POSTS
     ):
         return None
-    owner = discourse.organisation()
-    if owner is None or owner.raw == described.subject.raw or discourse._a_person(owner):
+    owner = discourse.organisation(described.subject)
+    if owner is None:
         return None
     return Relation(owner, " ".join(words[1:]), (described.subject,), described.sentence)
 
