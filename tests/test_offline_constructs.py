@@ -268,6 +268,24 @@ def test_coordinated_objects() -> None:
     )
 
 
+def test_a_perfect_participle_clause_is_a_past_fact_of_the_subject() -> None:
+    """ "Having spent a decade with X, she joined Y": asked as what she did, never "What having ...?"."""
+    pairs = train_pairs(
+        "Having spent a decade with the shipbuilders Carrick & Lowe, Mara Quell joined the Harbour Board."
+    )
+    assert ("Who spent a decade with Carrick & Lowe?", "Mara Quell") in pairs
+    assert ("With which organisation did Mara Quell spend a decade?", "Carrick & Lowe") in pairs
+    assert not [q for q, _ in pairs if "having" in q.lower()]
+
+
+def test_an_infinitive_of_purpose_is_what_the_subject_did() -> None:
+    """ "left the firm in 2014 to found Tidewater Audio": she founded it, and "found" is no "find"."""
+    pairs = train_pairs("Mara Quell left the firm in 2014 to found Tidewater Audio.")
+    assert ("Who founded Tidewater Audio?", "Mara Quell") in pairs
+    assert ("What did Mara Quell found?", "Tidewater Audio") in pairs
+    assert not [q for q, _ in pairs if "find" in q]
+
+
 # Relations ------------------------------------------------------------------------------------------------
 
 
@@ -680,6 +698,16 @@ def test_unresolvable_pronoun_is_dropped_and_counted() -> None:
     assert generator.report.dropped >= 1
 
 
+def test_its_in_a_sentence_about_a_person_is_the_thing_named_before_it() -> None:
+    """ "She joined the Harbour Board and was made its chief engineer": the board's, not the barrage's that
+    the sentence before was about."""
+    assert_pairs(
+        "The Quillon Barrage was completed in 1981. Mara Quell joined the Harbour Board in 1966 and was made"
+        " its chief engineer in 1974.",
+        ("Who was made the Harbour Board's chief engineer?", "Mara Quell"),
+    )
+
+
 # Sentences ------------------------------------------------------------------------------------------------
 
 
@@ -810,6 +838,21 @@ def test_a_named_subject_asked_in_place_is_answered_by_its_name() -> None:
     pairs = train_pairs(text)
     assert ("Who said the Fenwick Library would open in May?", "Hana Ostrowski") in pairs
     assert not [q for q, _ in pairs if q.startswith("Who, ")]
+
+
+def test_an_adjective_hung_in_apposition_describes_no_one() -> None:
+    """ "X, the engineer whose barrage was the largest in the north," is an engineer, not "the largest";
+    "the eldest of six children" still describes."""
+    pairs = train_pairs(
+        "Mara Quell, the engineer whose barrage at Quillon Sound was for many years the largest in the"
+        " northern hemisphere, died in 2021."
+    )
+    assert ("Who was Mara Quell?", "the engineer") in pairs
+    assert not [q for q, a in pairs if a == "the largest"]
+    assert_pairs(
+        "Mara Quell, the eldest of six children of a keeper, was born in Ardcullen.",
+        ("Who was Mara Quell?", "the eldest of six children of a keeper"),
+    )
 
 
 # Life spans -----------------------------------------------------------------------------------------------

@@ -510,7 +510,7 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
                 parents = reader.parents(token)  # "born to A and B in 1950 in Leeds": the rest stays
                 reading.relations.extend([parents] if parents is not None else [])
                 reading.statements.extend(reader.statements(token))
-        if token.dep_ == "appos":
+        if token.dep_ == "appos" and _describes(token):
             reader.apposition(token.head, token, reading)
         elif (fronted := _fronted_subject(token)) is not None:
             reader.apposition(fronted, token, reading)  # "The son of a ferry captain, he grew up ..."
@@ -587,6 +587,12 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
         discourse.saw(subject, as_subject=subject.raw not in relatives)
         discourse.lead = discourse.lead or subject
     return reading
+
+
+def _describes(appositive: Token) -> bool:
+    """A noun phrase in apposition describes its head; an adjective only as a part of a group ("the eldest
+    of six children"), not "the largest in the north", which the small parser sometimes hangs there."""
+    return appositive.pos_ != "ADJ" or any(c.dep_ == "prep" and c.lower_ == "of" for c in appositive.children)
 
 
 def _fronted_subject(noun: Token) -> Token | None:
@@ -839,7 +845,23 @@ class _Reader:
                 if lower in _PERSON_PRONOUNS:
                     self.discourse.gender[subject.raw] = "m" if lower in _HE else "f"
                 return subject
+            if lower == "its" and (earlier := self._object_before(token)) is not None:
+                return earlier
         return self.discourse.resolve(lower)
+
+    def _object_before(self, token: Token) -> Mention | None:
+        """ "She joined the Harbour Board and was made its chief engineer": in a sentence about a person,
+        "its" is the thing last named before it in the same sentence."""
+        root = token.sent.root
+        subjects = [c for c in root.children if c.dep_ in _SUBJECTS]
+        if not subjects or not (subjects[0].lower_ in _PERSON_PRONOUNS or subjects[0].ent_type_ == PERSON):
+            return None
+        for candidate in reversed(token.sent[: token.i - token.sent.start]):
+            if candidate.dep_ in ("dobj", "pobj") and _is_name(candidate):
+                found = self.mention(candidate)
+                if found is not None and found.named and self._fits(found, "its"):
+                    return found
+        return None
 
     def _clause_subject(self, token: Token) -> Mention | None:
         verb = _governing_verb(token)
@@ -1212,11 +1234,11 @@ class _Reader:
         ):
             return self.subject(verb.head)
         if (
-            verb.dep_ == "xcomp"
+            verb.dep_ in ("xcomp", "advcl")
             and verb.head.pos_ in ("VERB", "AUX")
             and any(c.lower_ == "to" for c in verb.children)
         ):
-            return self.subject(verb.head)  # "X has agreed to buy Y": X buys
+            return self.subject(verb.head)  # "X has agreed to buy Y": X buys; "left to found Y": X founded
         if verb.dep_ == "pcomp" and verb.tag_ == "VBG" and verb.head.head.pos_ in ("VERB", "AUX"):
             return self.subject(verb.head.head)  # "After graduating in 1956, she joined ..."
         if verb.dep_ == "acl" and verb.lemma_ in ("call", "name"):
@@ -1999,10 +2021,16 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
     if lemma == "be" and not auxes:
         be = verb.lower_ if verb.lower_ in ("is", "was", "are", "were") else None
         return Verb("be", be, "", be, copular=True) if be else None
+    if auxes and auxes[0].lower_ == "having":  # "Having spent a decade with X, she joined Y": past
+        if passive:
+            be = _past_of_head(verb, plural)
+            return Verb(lemma, be, text, f"{_singular(be)} {text}", passive=True)
+        return Verb(lemma, "did", lemma, _inflect(lemma, "VBD"))
     if auxes:
         aux = auxes[0].lower_
-        if aux == "to":
-            return _to_infinitive(verb, subject, lemma, text)
+        if aux == "to":  # the word after "to" is its own base form: "to found" is no "find"
+            infinitive = verb.lower_ + (f" {particle}" if particle else "")
+            return _to_infinitive(verb, subject, infinitive, infinitive, passive)
         rest = " ".join([*(a.lower_ for a in auxes[1:]), text])
         if aux in ("do", "does", "did"):
             return Verb(lemma, aux, rest, _inflect(lemma, "VBD" if aux == "did" else "VBZ"), passive)
@@ -2024,9 +2052,14 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
     return None
 
 
-def _to_infinitive(verb: Token, subject: Mention, lemma: str, text: str) -> Verb | None:
-    """ "has agreed to buy", "plans to open": the verb that governs the infinitive carries the tense."""
+def _to_infinitive(verb: Token, subject: Mention, lemma: str, text: str, passive: bool) -> Verb | None:
+    """ "has agreed to buy", "plans to open": the verb that governs the infinitive carries the tense. An
+    infinitive of purpose says what was done: "left the firm in 2014 to found Tidewater Audio"."""
     head = verb.head
+    if verb.dep_ == "advcl" and head.pos_ in ("VERB", "AUX") and not passive:
+        if _past(head):
+            return Verb(lemma, "did", lemma, _inflect(lemma, "VBD"))
+        return Verb(lemma, "do" if subject.plural else "does", lemma, _inflect(lemma, "VBZ"))
     if verb.dep_ != "xcomp" or head.pos_ not in ("VERB", "AUX") or head.lemma_ in _REPORTING:
         return None
     governing = verb_form(head, subject)
