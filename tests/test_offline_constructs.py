@@ -286,6 +286,17 @@ def test_an_infinitive_of_purpose_is_what_the_subject_did() -> None:
     assert not [q for q, _ in pairs if "find" in q]
 
 
+def test_a_length_of_time_in_parts_is_asked_how_long_and_a_weekday_which_day() -> None:
+    assert_pairs(
+        "Gwen Harrower was jailed for three years and four months on Tuesday.",
+        ("How long was Gwen Harrower jailed?", "three years and four months"),
+        ("On which day was Gwen Harrower jailed for three years and four months?", "Tuesday"),
+    )
+    pairs = train_pairs("Gwen Harrower was sentenced today.")
+    assert ("When was Gwen Harrower sentenced?", "today") in pairs
+    assert not [q for q, _ in pairs if "which time" in q]
+
+
 # Relations ------------------------------------------------------------------------------------------------
 
 
@@ -706,6 +717,18 @@ def test_its_in_a_sentence_about_a_person_is_the_thing_named_before_it() -> None
         " its chief engineer in 1974.",
         ("Who was made the Harbour Board's chief engineer?", "Mara Quell"),
     )
+
+
+def test_the_unnamed_someone_of_a_news_lede_is_the_person_named_next() -> None:
+    """ "A former treasurer who stole ... was jailed. Gwen Harrower, 58, had admitted fraud.": she was
+    jailed; an unnamed "a man" that no sentence names stays unasked."""
+    assert_pairs(
+        "A former treasurer who stole £18,000 from a charity was jailed on Tuesday. Gwen Harrower, 58, had"
+        " admitted fraud.",
+        ("Who was jailed on Tuesday?", "Gwen Harrower"),
+        ("How much did Gwen Harrower steal from a charity?", "£18,000"),
+    )
+    assert not train_pairs("A man was seen near the bridge. Police said the road was closed.")
 
 
 # Sentences ------------------------------------------------------------------------------------------------

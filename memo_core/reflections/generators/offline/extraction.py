@@ -81,7 +81,7 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
             sentence = block.sentence(span.start_char, span.end_char)
             sentences.append(sentence)
             readings.append(read_sentence(span, sentence, discourse))
-    readings, people = _people_as_people(readings, discourse)
+    readings, people = _people_as_people(_lede_named(readings), discourse)
     about = title if title is not None and title.named else _untitled_topic(doc_layout, readings)
     records = []
     for line in doc_layout.fields:
@@ -92,6 +92,19 @@ def analyse(document: Document, config: OfflineRulesConfig | None = None) -> Ana
     return Analysis(
         document, doc_layout, sentences, readings, records, discourse.unresolved, topic, frozenset(people)
     )
+
+
+def _lede_named(readings: list[Reading]) -> list[Reading]:
+    """ "A former treasurer who stole £180,000 was jailed today. Gwen Harrower, 58, had admitted ...": the
+    someone a news item opens with, unnamed, is the person its second sentence opens by naming."""
+    if len(readings) < 2:
+        return readings
+    lede, following = readings[0], readings[1]
+    named = next((s.subject for s in following.statements if s.subject.is_person and s.subject.named), None)
+    if not lede.someone or named is None or not following.sentence.text.startswith(named.raw):
+        return readings
+    said = [replace(s, subject=named) for s in lede.someone if s.subject.raw == lede.someone[0].subject.raw]
+    return [replace(lede, statements=[*lede.statements, *said]), *readings[1:]]
 
 
 def _people_as_people(readings: list[Reading], discourse: Discourse) -> tuple[list[Reading], set[str]]:

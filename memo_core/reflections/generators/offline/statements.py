@@ -489,6 +489,8 @@ class Reading:
     measures: list[tuple[Mention, str, str]] = field(default_factory=list)  # (X, "tall", "18 metres")
     subjects: list[Mention] = field(default_factory=list)
     clozes: list[Cloze] = field(default_factory=list)
+    # Said of "a former treasurer", "an engineer": kept aside, as a news item may name that person next
+    someone: list[Statement] = field(default_factory=list)
 
 
 def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Reading:
@@ -545,6 +547,7 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
     reading.descriptions.extend(d for d in dict.fromkeys(reader.found) if d not in reading.descriptions)
     reading.relations.extend(r for r in dict.fromkeys(reader.posts) if r not in reading.relations)
     reading.subjects = reader.subjects
+    reading.someone = reader.someone
     for statement in reading.statements:
         if statement.verb.copular:
             reading.descriptions.extend(reader.descriptions(statement))
@@ -649,6 +652,7 @@ class _Reader:
         self.found: list[Description] = []  # descriptions noticed while reading noun phrases
         self.posts: list[Relation] = []  # "Harrow Foods chief executive Mara Voss": relations inside a name
         self.subjects: list[Mention] = []  # named grammatical subjects, in the order read
+        self.someone: list[Statement] = []  # statements about an unnamed "a former treasurer"
         self.read: dict[tuple[int, bool], Mention | None] = {}
 
     # Noun phrases -----------------------------------------------------------------------------------
@@ -1053,8 +1057,9 @@ class _Reader:
         subject = self.subject(verb)
         if subject is None or subject.label in TIMES | AMOUNTS or subject.raw.split()[0].lower() in _RELATIVE:
             return  # "whose barrage was the largest": about the barrage, which the parse does not name
-        if not (subject.named or _specific(subject) or subject.definite and subject.noun):
-            return  # "a man said", "some say"; "the sensor weighs 2.4 kilograms" stays
+        someone = not (subject.named or _specific(subject) or subject.definite and subject.noun)
+        if someone and not subject.raw.lower().startswith(("a ", "an ")):
+            return  # "some say"; "the sensor weighs 2.4 kilograms" stays; "a man said" is set aside
         if subject.named:
             self.subjects.append(subject)
         if verb.lemma_.lower() in _REPORTING:
@@ -1091,7 +1096,9 @@ class _Reader:
         arguments = [a for a in arguments if a.role in ("time", "place") or a.value.raw != subject.raw]
         self._as_descriptions(subject, arguments, form.lemma)
         self._as_posts(subject, verb)
-        if arguments:
+        if arguments and someone:
+            self.someone.append(Statement(subject, form, tuple(arguments), self.sentence))
+        elif arguments:
             yield Statement(subject, form, tuple(arguments), self.sentence)
 
     def _workplace(self, subject: Mention, form: Verb, arguments: list[Argument]) -> Statement | None:

@@ -38,6 +38,7 @@ _COUNTED = re.compile(
 _MONTHS = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b"
 )
+_WEEKDAYS = re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _TYPE_NOUNS = {PERSON: "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "FAC": "place"}
 # Relations asked under another name, in general English: "X is the son of A and B" says A and B are
 # X's parents; liking or enjoying an activity makes it a pastime.
@@ -88,6 +89,12 @@ def _passivisable(verb: Verb) -> bool:
 def possessive(name: str) -> str:
     """ "Mara Voss's"; a name already possessive stays as it is ("Penwright's", not "Penwright's's")."""
     return name if name.endswith(("'s", "\u2019s")) else f"{name}'s"
+
+
+def _duration(text: str) -> re.Match[str] | None:
+    """A length of time, also in parts ("three years and four months"): the match of its last part."""
+    parts = [_DURATION.match(part) for part in text.split(" and ")]
+    return parts[-1] if all(parts) else None
 
 
 def _units(word: str) -> str:
@@ -201,13 +208,13 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
         ]
     if is_time(argument):
         year = is_year(value.text)
-        span = _DURATION.match(value.text)
+        span = _duration(value.text)
         if span and prep in ("for", "over", "") and not year:  # "for six years": how long, not when
             return [
                 inverted("How long"),
                 inverted("For how long"),
                 finish(f"{subject} {verb.finite} {other} for how long"),
-                inverted(f"For how many {_units(span.group(1))}"),
+                *([] if " and " in value.text else [inverted(f"For how many {_units(span.group(1))}")]),
             ]
         if span and prep in _TIME_PREPOSITIONS and not year:  # "after nine years": a length, not a time
             p = prep.capitalize()
@@ -227,6 +234,13 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
                 inverted(f"{p} what year"),
             ]
         unit = "year" if year else "date" if _MONTHS.search(value.text) else "time"
+        unit = "day" if unit == "time" and _WEEKDAYS.search(value.text) else unit
+        if unit == "time":  # "today", "two years later": no "On which time ...?"
+            return [
+                inverted("When"),
+                finish(f"{subject} {verb.finite} {other} when"),
+                inverted("At what point"),
+            ]
         if unit == "date" and not re.search(r"\b\d{1,2}\b", value.text):
             unit = "month"  # "in June 2014"; not "on February 9, 1958"
         opener = prep if prep in ("in", "on", "at") else "in" if unit in ("year", "month") else "on"
