@@ -731,6 +731,27 @@ def test_the_unnamed_someone_of_a_news_lede_is_the_person_named_next() -> None:
     assert not train_pairs("A man was seen near the bridge. Police said the road was closed.")
 
 
+def test_a_person_of_a_body_works_for_it_and_a_firm_of_a_town_is_there() -> None:
+    """ "Detective Inspector Colm Reddaway of Southvale Police": he works for it, and his name stops at
+    "Reddaway"; "Harlow Shipping Ltd of Tressington" is in Tressington; "the Bank of England" is one name."""
+    pairs = train_pairs("Detective Inspector Colm Reddaway of Southvale Police led the investigation.")
+    assert ("Who does Colm Reddaway work for?", "Southvale Police") in pairs
+    assert ("What did Colm Reddaway lead?", "the investigation") in pairs
+    assert_pairs(
+        "The ferry is run by Harlow Shipping Ltd of Tressington.",
+        ("Where is Harlow Shipping Ltd?", "Tressington"),
+    )
+    assert not [q for q, _ in train_pairs("The Bank of England raised rates.") if q.startswith("Where")]
+
+
+def test_a_participle_on_an_apposition_is_said_of_the_name() -> None:
+    """ "Greyling Coaches, a family firm founded in 1972,": the firm is Greyling Coaches."""
+    assert_pairs(
+        "Greyling Coaches, a family firm founded in 1972, said it was cooperating fully with police.",
+        ("When was Greyling Coaches founded?", "1972"),
+    )
+
+
 # Sentences ------------------------------------------------------------------------------------------------
 
 

@@ -518,6 +518,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             reader.apposition(fronted, token, reading)  # "The son of a ferry captain, he grew up ..."
         if (whereabouts := reader.whereabouts(token)) is not None:
             reading.statements.append(whereabouts)
+        if (affiliation := reader.affiliation(token)) is not None:
+            reading.statements.append(affiliation)
         if token.pos_ in ("PROPN", "NOUN") and token.dep_ in _NAMING_DEPS:
             mention = reader.mention(token)  # "the collector Ruth Amberley" names her too
             if mention is not None:
@@ -877,6 +879,23 @@ class _Reader:
         subject = self.mention(subjects[0])
         return subject if subject is not None and subject.named else None
 
+    def affiliation(self, token: Token) -> Statement | None:
+        """ "Colm Reddaway of Southvale Police", "Sergeant Paula Dunstan, of the Roads Unit,": the body a
+        person is of is where they work ("Anna Berg of Halvik" is asked in place)."""
+        of = token.head
+        if not (_is_name(token) and token.dep_ == "pobj" and of.lower_ == "of" and of.dep_ == "prep"):
+            return None
+        person = of.head
+        if person.ent_type_ != PERSON or of.ent_iob_ != "O" or token.ent_type_ in {PERSON} | TIMES | AMOUNTS:
+            return None
+        who, body = self.mention(person), self.mention(token)
+        if who is None or body is None or not who.is_person or not body.named:
+            return None
+        if body.label in PLACES:
+            return None
+        works = Verb("work", "does", "work", "works")
+        return Statement(who, works, (Argument("prep", replace(body, label="ORG"), "for"),), self.sentence)
+
     def whereabouts(self, token: Token) -> Statement | None:
         """ "the Hotel Marchand in Kessington", "St Brigid's College, Wendmoor,": a named place or body and
         the town it is in, said in passing; asked as "Where is the Hotel Marchand?"."""
@@ -884,7 +903,10 @@ class _Reader:
         if not _is_name(token) or token.head.i == token.i:
             return None
         owner = token.head
-        if token.dep_ == "pobj" and owner.lower_ in ("in", "at") and owner.dep_ == "prep":
+        of_place = owner.lower_ == "of" and owner.ent_iob_ == "O" and token.ent_type_ == "GPE"
+        if token.dep_ == "pobj" and of_place and owner.dep_ == "prep":
+            owner = owner.head  # "Greyling Coaches of Tressington"; not "the University of Ebbling"
+        elif token.dep_ == "pobj" and owner.lower_ in ("in", "at") and owner.dep_ == "prep":
             owner = owner.head
             if owner.pos_ == "NOUN" and owner.dep_ == "appos":
                 owner = owner.head  # "Lumen Works, a video game studio in Sundermoor,"
@@ -1251,6 +1273,8 @@ class _Reader:
         if verb.dep_ == "acl" and verb.lemma_ in ("call", "name"):
             return None  # "a showroom called the Gale Room" names the showroom; it states nothing else
         if verb.dep_ == "acl" and verb.tag_ in ("VBN", "VBG") and verb.head.pos_ in ("PROPN", "NOUN"):
+            if verb.head.dep_ == "appos" and verb.head.pos_ == "NOUN" and _is_name(verb.head.head):
+                return self.mention(verb.head.head)  # "Greyling Coaches, a family firm founded in 1972,"
             return self.mention(verb.head)
         if verb.dep_ == "parataxis" and verb.lemma_ == "bear" and verb.head.pos_ == "PROPN":
             return self.mention(verb.head)  # "Yusuf Demarr (born 1960 in Ambrel)"
@@ -1942,6 +1966,12 @@ def _relative_role(verb: Token) -> str:
     return ""
 
 
+def _full_name(token: Token) -> bool:
+    """A person's name of two words or more: "Colm Reddaway", not the lone "Atlas" of "Atlas of the Marsh"."""
+    entity = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+    return entity is not None and len(entity) >= 2
+
+
 def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
     """The contiguous words naming ``token``'s phrase: its own subtree, without clauses and appositions
     said about it (prepositional phrases stay when they are part of a name: "University of Ebbling")."""
@@ -1957,6 +1987,8 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
                 return True
             if child.lower_ == "of":  # "University of Ebbling"; not "Greyling Coaches of Tressington"
                 outside = bool(parent.ent_type_) and child.ent_iob_ == "O"
+                if outside and parent.ent_type_ == PERSON and _full_name(parent):
+                    return False  # "Colm Reddaway of Southvale Police": he is of it, it is no part of him
                 return not (outside and any(c.ent_type_ in PLACES for c in child.children))
             objects = [c for c in child.children if c.dep_ == "pobj"]
             places = [c for c in objects if c.ent_type_ in PLACES | TIMES]  # nor "Harvestmoor in 2022"
