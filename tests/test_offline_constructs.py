@@ -297,6 +297,13 @@ def test_a_length_of_time_in_parts_is_asked_how_long_and_a_weekday_which_day() -
     assert not [q for q, _ in pairs if "which time" in q]
 
 
+def test_an_age_at_an_event_is_asked_at_what_age_not_when() -> None:
+    pairs = train_pairs("Leonard Ashby died at the age of 81 in March.")
+    assert ("At what age did Leonard Ashby die?", "the age of 81") in pairs
+    assert ("When did Leonard Ashby die?", "March") in pairs
+    assert not [q for q, a in pairs if q.startswith("When") and a == "the age of 81"]
+
+
 # Relations ------------------------------------------------------------------------------------------------
 
 
@@ -750,6 +757,18 @@ def test_a_participle_on_an_apposition_is_said_of_the_name() -> None:
         "Greyling Coaches, a family firm founded in 1972, said it was cooperating fully with police.",
         ("When was Greyling Coaches founded?", "1972"),
     )
+
+
+def test_their_of_a_team_is_the_team_and_a_participle_before_a_name_is_no_description() -> None:
+    """ "Kettlemoor led through their captain": a team is "they"; "a packed Fernside Stadium" is no
+    description of the stadium as "packed"."""
+    pairs = train_pairs(
+        "Thornhollow Rovers won the cup. Kettlemoor led through a header from their captain, Joe Varley."
+    )
+    assert [q for q, _ in pairs if "Kettlemoor's captain" in q], sorted(pairs)
+    assert not [q for q, _ in pairs if "Thornhollow Rovers's captain" in q]
+    pairs = train_pairs("The crowd filled a packed Fernside Stadium.")
+    assert not [a for _, a in pairs if a == "packed"]
 
 
 # Sentences ------------------------------------------------------------------------------------------------

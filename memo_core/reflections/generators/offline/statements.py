@@ -779,8 +779,10 @@ class _Reader:
         if start == 0 and token.ent_type_ == PERSON:
             return self._post_before(token, tokens)
         words = [t for t in tokens[:start] if t.dep_ != "det" and not t.is_punct]
-        nouns = [
-            t for t in words if t.pos_ in ("NOUN", "PROPN", "VERB") or set(getAllLemmas(t.lower_)) == {"NOUN"}
+        nouns = [  # "a packed Fernside Stadium" says how it was, not what it is
+            t
+            for t in words
+            if t.pos_ in ("NOUN", "PROPN") or t.tag_ == "VB" or set(getAllLemmas(t.lower_)) == {"NOUN"}
         ]
         if start == len(tokens) or not nouns:  # ("saxophonist", which the tagger took for an adjective)
             return tokens  # "the Drummore Seed Bank", "de Vries"
@@ -952,8 +954,9 @@ class _Reader:
         return speaker if speaker is not None and speaker.named else None
 
     def _fits(self, subject: Mention, pronoun: str, reported: bool = False) -> bool:
-        if pronoun in _GROUP_PRONOUNS:
-            return subject.plural
+        if pronoun in _GROUP_PRONOUNS:  # a team or a firm is "they" too: "Kettlemoor led through their"
+            body = subject.named and not subject.is_person and subject.label not in TIMES | AMOUNTS
+            return subject.plural or body
         if subject.plural or subject.label in PLACES | TIMES | AMOUNTS:
             return False
         if reported and pronoun in _THING_PRONOUNS:  # a company the recogniser took for a person says "it"

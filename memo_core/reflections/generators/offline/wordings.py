@@ -38,6 +38,7 @@ _COUNTED = re.compile(
 _MONTHS = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b"
 )
+_AGE_OF = re.compile(r"^(?:the )?age of \S+$", re.IGNORECASE)
 _WEEKDAYS = re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _TYPE_NOUNS = {PERSON: "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "FAC": "place"}
 # Relations asked under another name, in general English: "X is the son of A and B" says A and B are
@@ -205,6 +206,12 @@ def forward(statement: Statement, argument: Argument) -> list[str]:
             inverted("Over what period"),
             finish(f"{subject} {verb.finite} {other} during which {which}"),
             inverted(f"Between which {which}"),
+        ]
+    if is_time(argument) and _AGE_OF.match(value.text):  # "died at the age of 81": an age, not a time
+        return [
+            inverted("At what age"),
+            finish(f"{subject} {verb.finite} {other} at what age"),
+            inverted("At which age"),
         ]
     if is_time(argument):
         year = is_year(value.text)
