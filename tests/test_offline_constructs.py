@@ -304,6 +304,22 @@ def test_an_age_at_an_event_is_asked_at_what_age_not_when() -> None:
     assert not [q for q, a in pairs if q.startswith("When") and a == "the age of 81"]
 
 
+def test_a_particle_the_parser_calls_an_adverb_stays_with_its_verb() -> None:
+    assert_pairs(
+        "The scheme, put forward by Thistlewind Renewables, will generate 132 megawatts.",
+        ("By whom was the scheme put forward?", "Thistlewind Renewables"),
+    )
+
+
+def test_a_length_of_time_asked_in_place_is_how_many_units() -> None:
+    """ "is expected to take two years": how many years, never "to take when"."""
+    pairs = train_pairs(
+        "Construction is expected to take two years, with the first turbines turning in 2027."
+    )
+    assert [q for q, a in pairs if "take how many years" in q and a == "two years"], sorted(pairs)
+    assert not [q for q, _ in pairs if "take when" in q]
+
+
 # Relations ------------------------------------------------------------------------------------------------
 
 

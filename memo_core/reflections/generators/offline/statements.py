@@ -1809,6 +1809,9 @@ def _answer_span(entity: Span) -> tuple[int, int]:
     return start, end
 
 
+_TIME_UNITS = frozenset({"minute", "hour", "day", "week", "month", "year", "decade"})
+
+
 def _wh_phrase(entity: Span, start: int, end: int) -> tuple[str | None, int]:
     """The question words that stand in for ``entity`` (and where they begin: a preposition before a
     place or time stays), None when nothing fits."""
@@ -1828,6 +1831,9 @@ def _wh_phrase(entity: Span, start: int, end: int) -> tuple[str | None, int]:
             return "what time", start
         if _YEAR.fullmatch(text):
             return "which year", start
+        unit = entity[-1].lower_.rstrip("s")
+        if unit in _TIME_UNITS and any(t.like_num for t in entity[:-1]):
+            return f"how many {unit}s", start  # "to take two years": a length, not a time
         if re.match(r"\d", text):
             return "which date", start
         return ("which month" if _MONTH.search(text) else "when"), start
@@ -2052,7 +2058,7 @@ def _label(token: Token, tokens: list[Token]) -> str:
 def verb_form(verb: Token, subject: Mention) -> Verb | None:
     """How questions about ``verb`` are formed: the inversion auxiliary and what follows the subject."""
     auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.i < verb.i]
-    particle = " ".join(c.lower_ for c in verb.children if c.dep_ == "prt")
+    particle = " ".join(c.lower_ for c in verb.children if _particle(verb, c))
     base = getLemma(verb.lower_, upos="VERB")[0] if verb.dep_ == "aux" else verb.lemma_.lower()  # "loves"
     lemma = base + (f" {particle}" if particle else "")
     text = verb.lower_ + (f" {particle}" if particle else "")
@@ -2092,6 +2098,16 @@ def verb_form(verb: Token, subject: Mention) -> Verb | None:
     if tense == "VBG" and verb.dep_ == "acl":
         return Verb(lemma, "do" if plural else "does", lemma, _inflect(lemma, "VBZ"))
     return None
+
+
+_ADVERB_PARTICLES = frozenset({"forward", "back", "away", "off", "out", "down", "up", "over"})
+
+
+def _particle(verb: Token, child: Token) -> bool:
+    """A verb's particle, also where the parser calls it an adverb: "put forward by", "called off"."""
+    if child.dep_ == "prt":
+        return True
+    return child.dep_ == "advmod" and child.i == verb.i + 1 and child.lower_ in _ADVERB_PARTICLES
 
 
 def _to_infinitive(verb: Token, subject: Mention, lemma: str, text: str, passive: bool) -> Verb | None:
