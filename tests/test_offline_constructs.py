@@ -388,6 +388,23 @@ def test_possession_with_named_relatives() -> None:
     )
 
 
+def test_names_listed_after_a_possessed_plural_are_its_values() -> None:
+    """ "Her later films, A, B and C," (the small parser makes the names more films) and "their sons, A
+    and B," both name each value of the relation."""
+    assert_pairs(
+        "Yasmin Haddad is a director. Her later films, The Orchard Wall, Night Tram and Seven Winters, have"
+        " made her famous.",
+        ("What are the films of Yasmin Haddad?", "The Orchard Wall, Night Tram and Seven Winters"),
+    )
+    assert_pairs(
+        "Dervla Price died in 2021. She is survived by their sons, Cormac and Felix, and by her sister,"
+        " Nuala.",
+        ("Who are the sons of Dervla Price?", "Cormac and Felix"),
+        ("Whose son is Felix?", "Dervla Price"),
+        ("Who is the sister of Dervla Price?", "Nuala"),
+    )
+
+
 # Layout: datelines, tables, records, lists, definitions ---------------------------------------------------
 
 

@@ -516,6 +516,8 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             reader.apposition(token.head, token, reading)
         elif (fronted := _fronted_subject(token)) is not None:
             reader.apposition(fronted, token, reading)  # "The son of a ferry captain, he grew up ..."
+        if token.tag_ == "NNS" and (listed := reader.listed_apposition(token)) is not None:
+            reading.relations.append(listed)
         if (whereabouts := reader.whereabouts(token)) is not None:
             reading.statements.append(whereabouts)
         if (affiliation := reader.affiliation(token)) is not None:
@@ -880,6 +882,21 @@ class _Reader:
             return None
         subject = self.mention(subjects[0])
         return subject if subject is not None and subject.named else None
+
+    def listed_apposition(self, noun: Token) -> Relation | None:
+        """ "Her later films, The Orchard Wall, Night Tram and Seven Winters, ...": the small parser takes
+        the names for more of what the noun lists; they are what it names."""
+        doc = noun.doc
+        if noun.pos_ != "NOUN" or noun.i + 1 >= len(doc) or doc[noun.i + 1].text != ",":
+            return None
+        items = [t for t in noun.conjuncts if t.i > noun.i]
+        if len(items) < 2 or not all(_is_name(t) for t in items):
+            return None
+        owner = self._owner(noun)
+        values = tuple(m for m in (self.mention(t) for t in items) if m is not None and m.named)
+        if owner is None or not owner.named or len(values) < 2:
+            return None
+        return Relation(owner, _relation_noun(noun), values, self.sentence)
 
     def affiliation(self, token: Token) -> Statement | None:
         """ "Colm Reddaway of Southvale Police", "Sergeant Paula Dunstan, of the Roads Unit,": the body a
@@ -1577,11 +1594,11 @@ class _Reader:
             and appos.pos_ in ("PROPN", "NOUN")
             and (owner := self._owner(head)) is not None
         ):
-            named = self.mention(
-                appos
-            )  # "Calder's chief executive, Frances Ward", "his wife, the physician X"
-            if named is not None and named.named:
-                reading.relations.append(Relation(owner, _relation_noun(head), (named,), self.sentence))
+            # "Calder's chief executive, Frances Ward", "his wife, the physician X"; "their sons, A and B"
+            items = self.conjuncts(appos) if head.tag_ == "NNS" else [self.mention(appos)]
+            values = tuple(m for m in items if m is not None and m.named)
+            if values:
+                reading.relations.append(Relation(owner, _relation_noun(head), values, self.sentence))
             return
         subject = self.mention(head)
         if head.ent_type_ in PLACES and appos.lemma_ in KIN_NOUNS:
