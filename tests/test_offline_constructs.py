@@ -405,6 +405,18 @@ def test_names_listed_after_a_possessed_plural_are_its_values() -> None:
     )
 
 
+def test_an_employing_verb_states_the_employer_and_a_kin_apposition_is_no_trade() -> None:
+    assert_pairs(
+        "Vinwaeholt Ropeworks employs Sareth Wuditon.",
+        ("Who employs Sareth Wuditon?", "Vinwaeholt Ropeworks"),
+    )
+    pairs = train_pairs("Sareth Wuditon is employed at Vinwaeholt Ropeworks.")
+    assert [q for q, a in pairs if "employer of Sareth Wuditon" in q and a == "Vinwaeholt Ropeworks"]
+    pairs = train_pairs("Sareth Wuditon has a sister, Tethine Wuditon.")
+    assert ("Who is the sister of Sareth Wuditon?", "Tethine Wuditon") in pairs
+    assert not [q for q, a in pairs if a == "a sister"]
+
+
 # Layout: datelines, tables, records, lists, definitions ---------------------------------------------------
 
 

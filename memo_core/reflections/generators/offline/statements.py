@@ -693,7 +693,9 @@ class _Reader:
             # what it is (unless "Calder's chief executive, X" makes that a relation, read as apposition)
             person = self.mention(name)
             words = [t for t in _phrase(token, False) if t.i < name.left_edge.i and not t.is_punct]
-            if person is not None and self._owner(token) is None and words:
+            # "has a sister, X": a relation, no trade (a "ward sister" is one)
+            kin = token.lemma_.lower() in KIN_NOUNS and not any(c.dep_ == "compound" for c in token.children)
+            if person is not None and self._owner(token) is None and words and not kin:
                 self.found.append(Description(person, _description(words, token), self.sentence))
             return person
         if token.pos_ == "NOUN" and (entity := _named_after(token)) is not None:

@@ -696,7 +696,10 @@ def _nominal(owner: str, noun: str) -> list[str]:
 # "X set up Y" that X is Y's founder. (verb lemma, preposition: "" for the object, "by" for the agent) ->
 # (relation noun, who owns it: "subject" when the statement's subject does, "value" when its argument does).
 RELATION_VERBS: dict[tuple[str, str], tuple[str, str]] = {
-    **dict.fromkeys([("work", "for"), ("work", "at"), ("employ", "by")], ("employer", "subject")),
+    **dict.fromkeys(
+        [("work", "for"), ("work", "at"), ("employ", "by"), ("employ", "at")], ("employer", "subject")
+    ),
+    ("employ", ""): ("employer", "value"),  # "Y employs X": Y is X's employer
     **dict.fromkeys(
         [("work", "as"), ("train", "as"), ("earn", "as"), ("make", "as"), ("qualify", "as")],
         ("occupation", "subject"),
