@@ -816,6 +816,15 @@ def test_their_of_a_team_is_the_team_and_a_participle_before_a_name_is_no_descri
     assert not [a for _, a in pairs if a == "packed"]
 
 
+def test_a_relative_clause_on_an_apposition_is_said_of_the_name() -> None:
+    """ "Ola Brenn, a chartered accountant who joined the hospital in 2019,": she joined it."""
+    assert_pairs(
+        "Ola Brenn, a chartered accountant who joined the hospital in 2019, will hold the post.",
+        ("When did Ola Brenn join the hospital?", "2019"),
+        ("Who is Ola Brenn?", "a chartered accountant"),
+    )
+
+
 # Sentences ------------------------------------------------------------------------------------------------
 
 

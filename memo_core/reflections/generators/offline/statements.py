@@ -1274,6 +1274,8 @@ class _Reader:
                     head = verb.head
                     if head.dep_ == "attr" and head.head.lemma_ == "be":  # "X was an architect who designed"
                         return self.subject(head.head)
+                    if head.dep_ == "appos" and head.pos_ == "NOUN" and _is_name(head.head):
+                        return self.mention(head.head)  # "Ola Brenn, an accountant who joined the firm,"
                     return self.mention(head)
                 return self.mention(child, with_conjuncts=True)
         if verb.dep_ == "conj" and verb.head.pos_ in ("VERB", "AUX"):
