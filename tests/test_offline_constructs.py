@@ -825,6 +825,23 @@ def test_a_relative_clause_on_an_apposition_is_said_of_the_name() -> None:
     )
 
 
+def test_a_person_named_again_by_the_first_name_is_that_person() -> None:
+    assert_pairs(
+        "# Marta Kell\n\nMarta Kell was a Danish potter. Marta studied at the Halvik School of Art.",
+        ("Where did Marta Kell study?", "the Halvik School of Art"),
+        ("Who studied at the Halvik School of Art?", "Marta Kell"),
+    )
+
+
+def test_letters_of_honours_after_a_name_are_no_part_of_it() -> None:
+    """ "Sir Edwin Loame Pratt KBE ... Pratt trained in Leeds": one person, Edwin Loame Pratt."""
+    assert_pairs(
+        "Sir Edwin Loame Pratt KBE (1851–1930) was a surveyor. Pratt trained in Leeds.",
+        ("Who was Edwin Loame Pratt?", "a surveyor"),
+        ("Where did Edwin Loame Pratt train?", "Leeds"),
+    )
+
+
 # Sentences ------------------------------------------------------------------------------------------------
 
 

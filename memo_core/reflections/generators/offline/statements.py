@@ -424,7 +424,7 @@ class Discourse:
 
     def canonical(self, mention: Mention) -> Mention:
         """A shorter reference to a name seen before, as that name: "Van der Holt" -> "Anna van der Holt",
-        "Calder" -> "Calder Minerals"."""
+        "Calder" -> "Calder Minerals", "Marta" -> "Marta Kell"."""
         words = mention.raw.lower().split()
         for known in reversed(self.names):
             if known.plural:
@@ -441,6 +441,21 @@ class Discourse:
                 return known
             if len(known_words) > len(words) and known_words[-len(words) :] == words:
                 return self.person if self.person is not None and self.person.raw == known.raw else known
+        if len(words) == 1 and mention.label in ("", PERSON, "GPE", "NORP"):
+            first_named = next(
+                (
+                    m
+                    for m in reversed(self.names)
+                    if m.is_person
+                    and m.raw not in self.not_people
+                    and not m.plural
+                    and len(m.raw.split()) > 1
+                    and m.raw.lower().split()[0] == words[0]
+                ),
+                None,
+            )
+            if first_named is not None:
+                return first_named  # a person named again by the first name alone
         return mention
 
     def saw(self, mention: Mention, as_subject: bool) -> None:
@@ -706,7 +721,7 @@ class _Reader:
             return person
         tokens = _phrase(token, with_conjuncts)
         if _is_name(token):
-            tokens = self._title_off(token, tokens)
+            tokens = _post_nominals_off(self._title_off(token, tokens))
         if token.ent_type_ in TIMES:  # "17 January 1977" whole, however the parser hung its words
             entity = next(e for e in token.doc.ents if e.start <= token.i < e.end)
             start = tokens[0].i
@@ -1994,6 +2009,20 @@ def _relative_role(verb: Token) -> str:
         if child.lower_ == "where":
             return "place"
     return ""
+
+
+def _post_nominals_off(tokens: list[Token]) -> list[Token]:
+    """ "Sir Edwin Pratt KBE", "Ada Lowe FRS": a person's name without the letters of honours and degrees
+    after it (not "Calder Minerals PLC", a company's)."""
+    while (
+        len(tokens) > 2
+        and re.fullmatch(r"[A-Z]{2,5}", tokens[-1].text)
+        and any(t.ent_type_ == PERSON for t in tokens[:-1])
+        and not any(t.ent_type_ in ("ORG", "GPE", "FAC") for t in tokens[:-1])
+        and all(t.text[:1].isupper() and not t.text.isupper() for t in tokens[:-1] if t.is_alpha)
+    ):
+        tokens = tokens[:-1]
+    return tokens
 
 
 def _full_name(token: Token) -> bool:
