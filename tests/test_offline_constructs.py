@@ -320,6 +320,16 @@ def test_a_length_of_time_asked_in_place_is_how_many_units() -> None:
     assert not [q for q, _ in pairs if "take when" in q]
 
 
+def test_a_prefixed_verb_is_one_word_with_its_own_lemma() -> None:
+    """ "co-founded" split at its hyphen left "co" a word and "founded Fieldcount" a name."""
+    assert_pairs(
+        "Shirin Abadi-Foyle is an epidemiologist who co-founded Fieldcount, a company that helps clinics.",
+        ("Who co-founded Fieldcount?", "Shirin Abadi-Foyle"),
+        ("What did Shirin Abadi-Foyle co-found?", "Fieldcount"),
+        ("Who is the founder of Fieldcount?", "Shirin Abadi-Foyle"),
+    )
+
+
 # Relations ------------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from memo_core.reflections.records import Reflection, dedupe
 from memo_core.sources.scan import Document
 
 # Bump when the rules change, so cached reflections made by older rules are not reused.
-RULES_VERSION = "5"
+RULES_VERSION = "6"
 _REMEMBERED = 4096  # documents whose extracted facts are kept for the cross-document step
 
 

