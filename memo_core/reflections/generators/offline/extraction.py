@@ -21,6 +21,7 @@ from memo_core.reflections.generators.offline.pipeline import load_pipeline
 from memo_core.reflections.generators.offline.statements import (
     KIN_NOUNS,
     KIND_NOUNS,
+    LIKING_NOUNS,
     PASTIME_VERBS,
     PERSON,
     Argument,
@@ -116,7 +117,7 @@ def _people_as_people(readings: list[Reading], discourse: Discourse) -> tuple[li
             people.update(m.raw for m in (relation.owner, *relation.values) if m.label == PERSON)
         people.update(s.subject.raw for s in reading.statements if s.subject.label == PERSON)
         people.update(  # whoever has a pastime is a person
-            s.subject.raw for s in reading.statements if s.verb.lemma in PASTIME_VERBS | {"be fond"}
+            s.subject.raw for s in reading.statements if s.verb.lemma in PASTIME_VERBS | _LIKING
         )
     people -= discourse.not_people
 
@@ -224,9 +225,11 @@ def direct(analysis: Analysis, config: OfflineRulesConfig | None = None) -> list
                 liked = argument.role == "object" and (
                     statement.verb.lemma in PASTIME_VERBS
                     or _at_leisure(statement)
-                    and argument.value.raw.endswith("ing")
-                )  # "likes fencing", "goes sailing in her spare time"
-                fond = statement.verb.lemma == "be fond" and argument.prep == "of"
+                    and (argument.value.raw.endswith("ing") or argument.value.noun)
+                )  # "likes fencing", "goes sailing in her spare time", "plays chess in her free time"
+                fond = argument.prep == _LIKED_WITH.get(statement.verb.lemma) or _has_a_liking(
+                    statement, argument
+                )
                 if (
                     (liked or fond) and not argument.value.named and not argument.value.determined
                 ):  # "likes fencing", "is fond of chess"; not "loves Mara Vell" or "likes the plan"
@@ -516,6 +519,20 @@ def _unasked(analysis: Analysis, reading: Reading, asked: list[Fact]) -> list[Fa
             question = analysis.anchored([question], cloze.answer)[0]
         facts += _facts([question], cloze.answer, slot, cloze.subject, reading.sentence, 1)
     return facts
+
+
+# "is fond of chess", "is keen on sailing", "is passionate about opera": what someone likes doing
+_LIKED_WITH = {"be fond": "of", "be keen": "on", "be passionate": "about"}
+_LIKING = frozenset(_LIKED_WITH)
+
+
+def _has_a_liking(statement: Statement, argument: Argument) -> bool:
+    """ "has a passion for chess": chess is a pastime."""
+    return (
+        statement.verb.lemma == "have"
+        and argument.prep == "for"
+        and any(a.role == "object" and a.value.lemma in LIKING_NOUNS for a in statement.arguments)
+    )
 
 
 def _at_leisure(statement: Statement) -> bool:

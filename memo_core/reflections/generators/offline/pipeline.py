@@ -36,6 +36,9 @@ def load_pipeline(name: str) -> Language:
             "(or set generator.offline.spacy_model to an installed pipeline)"
         ) from error
     _keep_prefixed_words(nlp)
+    # "wed" is the verb far more often than an unmarked "we'd", which the tokenizer's exceptions make it
+    tokenizer: Tokenizer = nlp.tokenizer
+    tokenizer.rules = {k: v for k, v in (tokenizer.rules or {}).items() if k not in ("wed", "Wed")}
     if not Language.has_factory(PREFIXED_LEMMAS):
         Language.component(PREFIXED_LEMMAS, func=lemmatise_prefixed_words)
     if "lemmatizer" in nlp.pipe_names:
@@ -77,8 +80,9 @@ def _keep_prefixed_words(nlp: Language) -> None:
 
 
 def lemmatise_prefixed_words(doc: Doc) -> Doc:
-    """ "co-founded" -> "co-found": the prefix kept, the word after it lemmatised as the word alone."""
-    from lemminflect import getLemma
+    """ "co-founded" -> "co-found": the prefix kept, the word after it lemmatised as the word alone; and a
+    verb's lemma one that English has for it ("wed", not the rule lemmatiser's "we")."""
+    from lemminflect import getAllLemmas, getLemma
 
     for token in doc:
         prefix, hyphen, word = token.lower_.partition("-")
@@ -86,4 +90,8 @@ def lemmatise_prefixed_words(doc: Doc) -> Doc:
             lemmas = getLemma(word, upos=token.pos_)
             if lemmas:
                 token.lemma_ = f"{prefix}-{lemmas[0]}"
+        elif token.pos_ == "VERB":
+            known = getAllLemmas(token.lower_).get("VERB", ())
+            if known and token.lemma_.lower() not in known:
+                token.lemma_ = known[0]
     return doc

@@ -40,6 +40,9 @@ KIN_NOUNS = frozenset({
 })  # fmt: skip
 # Verbs of liking: their object is a pastime when it is an activity ("likes falconry", "enjoys rowing").
 PASTIME_VERBS = frozenset({"like", "enjoy", "love"})
+# Relations that state their converse: the employer of an employee.
+_INVERSE_NOUNS = {"employee": "employer", "staff member": "employer", "worker": "employer"}
+LIKING_NOUNS = frozenset({"passion", "love", "fondness", "liking"})  # "has a passion for chess"
 # Parts of a noun's subtree that say something further about it rather than name it.
 _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
 # Prepositions whose phrase after a common noun says what the thing is rather than where or when it is.
@@ -565,6 +568,12 @@ def read_sentence(span: Span, sentence: Sentence, discourse: Discourse) -> Readi
             discourse.not_people.add(work.raw)
     reading.descriptions.extend(d for d in dict.fromkeys(reader.found) if d not in reading.descriptions)
     reading.relations.extend(r for r in dict.fromkeys(reader.posts) if r not in reading.relations)
+    reading.relations.extend(  # "X is an employee of Y": Y is X's employer
+        Relation(value, _INVERSE_NOUNS[r.noun], (r.owner,), r.sentence, r.subject)
+        for r in list(reading.relations)
+        if r.noun in _INVERSE_NOUNS
+        for value in r.values
+    )
     reading.subjects = reader.subjects
     reading.someone = reader.someone
     for statement in reading.statements:
@@ -721,7 +730,7 @@ class _Reader:
             return person
         tokens = _phrase(token, with_conjuncts)
         if _is_name(token):
-            tokens = _post_nominals_off(self._title_off(token, tokens))
+            tokens = _whole_person(token, _post_nominals_off(self._title_off(token, tokens)))
         if token.ent_type_ in TIMES:  # "17 January 1977" whole, however the parser hung its words
             entity = next(e for e in token.doc.ents if e.start <= token.i < e.end)
             start = tokens[0].i
@@ -769,7 +778,8 @@ class _Reader:
             for c in token.children
             if c.i < token.i
         )
-        noun = token.pos_ in ("NOUN", "PROPN", "NUM", "PRON")
+        # a gerund after a preposition names an activity: "operates in brewing"
+        noun = token.pos_ in ("NOUN", "PROPN", "NUM", "PRON") or token.tag_ == "VBG" and token.dep_ == "pobj"
         mention = Mention(text, raw, label, named, plural, token.lemma_.lower(), noun, determined, definite)
         if named and _is_name(token) and not conjoined:
             if _titled(tokens):  # "Professor Voss": the Samira Voss named before
@@ -1138,6 +1148,7 @@ class _Reader:
             if shared is not None:
                 arguments = [a for a in self.arguments(shared) if a.role == "prep"]
         arguments += self._period(arguments)
+        arguments += self._liking_for(verb)
         if not any(a.role == "place" or a.prep == "in" for a in arguments):
             arguments += self._birthplace_aside(verb)
         if verb.dep_ == "relcl":
@@ -1159,6 +1170,19 @@ class _Reader:
             self.someone.append(Statement(subject, form, tuple(arguments), self.sentence))
         elif arguments:
             yield Statement(subject, form, tuple(arguments), self.sentence)
+
+    def _liking_for(self, verb: Token) -> list[Argument]:
+        """ "has a passion for chess": what the liking is for, as an argument of "have" itself."""
+        if verb.lemma_ != "have":
+            return []
+        out = []
+        for noun in (c for c in verb.children if c.dep_ == "dobj" and c.lemma_ in LIKING_NOUNS):
+            for prep in (c for c in noun.children if c.dep_ == "prep" and c.lower_ == "for"):
+                for liked in (c for c in prep.children if c.dep_ == "pobj"):
+                    mention = self.mention(liked)
+                    if mention is not None:
+                        out.append(Argument("prep", mention, "for"))
+        return out
 
     def _workplace(self, subject: Mention, form: Verb, arguments: list[Argument]) -> Statement | None:
         """ "X is a forester at Peildell Timber": X works at Peildell Timber."""
@@ -1441,6 +1465,14 @@ class _Reader:
         names = [c for c in noun.children if c.dep_ in ("appos", "conj") and c.pos_ == "PROPN"]
         for called in (c for c in noun.children if c.dep_ == "acl" and c.lemma_ in ("name", "call")):
             names += [c for c in called.children if c.dep_ == "oprd" and c.pos_ == "PROPN"]  # "named X"
+        after = noun.right_edge.i + 1
+        if not names and after < len(noun.doc) and noun.doc[after].text == ",":
+            # "has two sisters, Golia Gosow and Nonina Gosow": the parser hung the names on the verb
+            names = [
+                c
+                for c in verb.children
+                if c.dep_ in ("npadvmod", "dep") and c.pos_ == "PROPN" and c.i > after
+            ]
         owner = self.subject(verb)
         if not names or owner is None:
             return None
@@ -1549,7 +1581,9 @@ class _Reader:
         """ "Her hobby is birdwatching", which the small parser reads as a progressive verb."""
         if verb.tag_ != "VBG" or not any(c.dep_ == "aux" and c.lemma_ == "be" for c in verb.children):
             return None
-        subjects = [c for c in verb.children if c.dep_ == "nsubj" and c.pos_ == "NOUN"]
+        auxes = [c for c in verb.children if c.dep_ == "aux"]  # the subject is at times hung on the "is"
+        held = [c for t in [verb, *auxes] for c in t.children]
+        subjects = [c for c in held if c.dep_ == "nsubj" and c.pos_ == "NOUN"]
         if not subjects or any(c.dep_ in ("dobj", "prep", "xcomp", "ccomp") for c in verb.children):
             return None
         owner = self._owner(subjects[0])
@@ -1975,6 +2009,8 @@ def _named_after(noun: Token) -> Span | None:
         return None
     if entity.end < len(doc) and doc[entity.end].tag_ == "POS":
         return None  # "gives the company Lumisk's technology": Lumisk owns what follows
+    if noun.dep_ == "pobj" and entity.root.dep_ in _SUBJECTS:
+        return None  # "In her free time Ora Wence plays chess": the time is no title of hers
     return entity
 
 
@@ -2009,6 +2045,21 @@ def _relative_role(verb: Token) -> str:
         if child.lower_ == "where":
             return "place"
     return ""
+
+
+def _whole_person(token: Token, tokens: list[Token]) -> list[Token]:
+    """A person's name as the recogniser holds it, where the parser hung its first words on the verb
+    ("Tithen Mirdell comes from Wosby", "Tithen" an adverb)."""
+    entity = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+    if entity is None or entity.label_ != PERSON or not tokens or entity.start >= tokens[0].i:
+        return tokens
+    before = list(token.doc[entity.start : tokens[0].i])
+    if all(
+        t.pos_ == "PROPN" and t.dep_ in ("advmod", "npadvmod", "nmod", "dep") and t.lower_ not in _HONORIFICS
+        for t in before
+    ):
+        return [*before, *tokens]
+    return tokens
 
 
 def _post_nominals_off(tokens: list[Token]) -> list[Token]:

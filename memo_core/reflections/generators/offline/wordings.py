@@ -724,6 +724,7 @@ RELATION_VERBS: dict[tuple[str, str], tuple[str, str]] = {
     **dict.fromkeys([("marry", ""), ("wed", "")], ("spouse", "subject")),
 }
 _SEATS = frozenset({"headquarters", "headquarter", "office", "base", "seat"})
+_POSTS = frozenset({"job", "post", "position", "role", "living", "career"})
 # Relations whose value is a common noun phrase ("a cooper", "forestry"), not a name.
 _KIND_RELATIONS = frozenset({"occupation", "position", "industry"})
 
@@ -741,9 +742,11 @@ def stated_relation(statement: Statement, argument: Argument) -> tuple[str, str]
         else argument.prep
     )
     found = RELATION_VERBS.get((statement.verb.lemma, prep))
-    seat = [a for a in statement.arguments if a.role == "object" and a.value.lemma in _SEATS]
-    if statement.verb.lemma == "have" and prep in ("in", "at") and seat:
+    objects = {a.value.lemma for a in statement.arguments if a.role == "object"}
+    if statement.verb.lemma == "have" and prep in ("in", "at") and objects & _SEATS:
         found = ("headquarters", "subject")  # "has its head office in Brack"
+    if statement.verb.lemma in ("have", "hold", "earn") and prep in ("at", "with") and objects & _POSTS:
+        found = ("employer", "subject")  # "has a job at Y", "holds a post with Y", "earns a living at Y"
     value = argument.value
     if found is None or value.label in TIMES | AMOUNTS:
         return None
