@@ -484,6 +484,14 @@ def test_wed_is_a_verb_of_marrying() -> None:
     assert [q for q, a in pairs if "spouse of Ora Wence" in q and a == "Brel Hoss"]
 
 
+def test_a_work_on_a_subject_keeps_its_subject() -> None:
+    """ "her work on corals": the subject of the work, not a place it is on."""
+    assert_pairs(
+        "Mara Quell is best known for her work on corals.",
+        ("What is Mara Quell known for?", "her work on corals"),
+    )
+
+
 # Layout: datelines, tables, records, lists, definitions ---------------------------------------------------
 
 

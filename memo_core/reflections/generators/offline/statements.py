@@ -47,6 +47,22 @@ LIKING_NOUNS = frozenset({"passion", "love", "fondness", "liking"})  # "has a pa
 _NOT_NAMING = frozenset({"relcl", "acl", "appos", "advcl", "parataxis", "punct", "cc", "conj", "prep"})
 # Prepositions whose phrase after a common noun says what the thing is rather than where or when it is.
 _WHAT_FOR = frozenset({"for", "about", "with", "against"})
+# Nouns of written or studied work, whose "on" phrase is their subject, not a place: "a thesis on measles".
+_TOPIC_NOUNS = frozenset(
+    {
+        "work",
+        "research",
+        "book",
+        "thesis",
+        "study",
+        "paper",
+        "essay",
+        "report",
+        "lecture",
+        "article",
+        "treatise",
+    }
+)
 # Forms of address before a name, which are no part of it.
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "lady", "lord", "rev", "revd"})
 # Posts that only an organisation has: "Chief executive Mara Voss said", in an item about a company, is its.
@@ -2104,7 +2120,8 @@ def _phrase(token: Token, with_conjuncts: bool) -> list[Token]:
             places = [c for c in objects if c.ent_type_ in PLACES | TIMES]  # nor "Harvestmoor in 2022"
             # "The Fox in Winter", "Saltmarsh Bridge over the river Tarrow"; not "Timber as a joiner"
             named = any(t.text[:1].isupper() or t.like_num for c in objects for t in c.subtree)
-            if parent.i == token.i and token.pos_ == "NOUN" and child.lower_ in _WHAT_FOR:
+            on_topic = child.lower_ == "on" and token.lemma_.lower() in _TOPIC_NOUNS  # "her work on corals"
+            if parent.i == token.i and token.pos_ == "NOUN" and (child.lower_ in _WHAT_FOR or on_topic):
                 return not places  # "software for hospitals", "a book about tides": what the thing is
             return (parent.pos_ == "PROPN" or bool(parent.ent_type_)) and named and not places
         if dep == "punct":  # "Hale, Dunmore and Price" holds its commas when read as one list
