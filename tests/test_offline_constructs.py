@@ -330,6 +330,15 @@ def test_a_prefixed_verb_is_one_word_with_its_own_lemma() -> None:
     )
 
 
+def test_a_period_whose_end_the_parser_hangs_on_its_start_is_read_whole() -> None:
+    """ "from 1990 to 1994" with "to 1994" hung on "from" and the end left unlabelled."""
+    assert_pairs(
+        "Mara Quell served as mayor of Brack from 1990 to 1994.",
+        ("During which years did Mara Quell serve as mayor of Brack?", "1990 to 1994"),
+        ("Until when did Mara Quell serve?", "1994"),
+    )
+
+
 # Relations ------------------------------------------------------------------------------------------------
 
 

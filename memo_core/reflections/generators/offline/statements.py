@@ -1254,14 +1254,23 @@ class _Reader:
         end = next(
             (a for a in arguments if a.prep in ("to", "until", "till") and a.value.label in TIMES), None
         )
-        if start is None or end is None:
+        if start is None:
             return []
+        added = []
+        if end is None:  # "from 1990 to 1994", the parser hanging "to 1994" on "from"
+            later = re.search(
+                rf"{re.escape(start.value.raw)}\s*(?:to|until|till)\s*(\d{{3,4}})\b", self.span.text
+            )
+            if later is None:
+                return []
+            end = Argument("prep", Mention(later.group(1), later.group(1), "DATE", True), "until")
+            added.append(end)
         pattern = rf"{re.escape(start.value.raw)}\s*(?:to|until|till|-|\u2013)\s*{re.escape(end.value.raw)}"
         found = re.search(pattern, self.span.text)
         if found is None:
             return []
         period = Mention(found.group(0), found.group(0), "DATE", True)
-        return [Argument("range", period, "from")]
+        return [*added, Argument("range", period, "from")]
 
     def _as_posts(self, subject: Mention, verb: Token) -> None:
         """ "made her fortune as the founder of Amberley Tours": she is Amberley Tours' founder."""
@@ -2162,6 +2171,11 @@ def _text(tokens: list[Token], word: object = None) -> str:
     return "".join(parts).strip()
 
 
+_YEAR_PREPOSITIONS = frozenset(
+    {"in", "from", "to", "until", "till", "since", "by", "after", "before", "during"}
+)
+
+
 def _label(token: Token, tokens: list[Token]) -> str:
     """The entity label of a phrase's head ("the director of the Velsmouth Seed Bank" is no organisation;
     "Tarrow" is no date, whatever the recogniser says, without a number or a calendar word)."""
@@ -2169,6 +2183,8 @@ def _label(token: Token, tokens: list[Token]) -> str:
         return ""
     if token.ent_type_:
         return token.ent_type_
+    if _YEAR.fullmatch(token.text) and token.dep_ == "pobj" and token.head.lower_ in _YEAR_PREPOSITIONS:
+        return "DATE"  # "from 1990 to 1994", where the recogniser left the end of the span unlabelled
     compounds = [t.ent_type_ for t in tokens if t.head == token and t.dep_ == "compound" and t.ent_type_]
     return compounds[0] if compounds else ""
 
