@@ -926,6 +926,18 @@ def test_letters_of_honours_after_a_name_are_no_part_of_it() -> None:
     )
 
 
+def test_a_deed_of_someone_unnamed_is_asked_of_what_it_was_done_to() -> None:
+    """ "Douglas Fenby, whose great-grandfather founded the company in 1887,": not Fenby's founding; the
+    company's, asked in the passive; "her father bought the inn" likewise asks when the inn was bought."""
+    pairs = train_pairs(
+        "The Corrin Mill Company spins wool. Corrin's chairman, Douglas Fenby, whose great-grandfather"
+        " founded the company in 1887, will retire."
+    )
+    assert ("When was the Corrin Mill Company founded?", "1887") in pairs
+    assert ("Who is the chairman of the Corrin Mill Company?", "Douglas Fenby") in pairs  # "Corrin's"
+    assert not [q for q, a in pairs if "Douglas Fenby found" in q or a == "Douglas Fenby" and "found" in q]
+
+
 # Sentences ------------------------------------------------------------------------------------------------
 
 

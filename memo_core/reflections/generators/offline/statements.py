@@ -451,12 +451,8 @@ class Discourse:
             known_words = known.raw.lower().split()
             if known.is_person and known.raw.lower().startswith(f"{mention.raw.lower()}-"):
                 return known  # "Dervla O'Hanlon", born so, is Dervla O'Hanlon-Price
-            if (
-                known.label == "ORG"
-                and len(words) == 1
-                and len(known_words) > 1
-                and known_words[0] == words[0]
-            ):
+            bare = known_words[1:] if known_words[:1] == ["the"] else known_words  # "the Corrin Mill Company"
+            if known.label == "ORG" and len(words) == 1 and len(bare) > 1 and bare[0] == words[0]:
                 return known
             if len(known_words) > len(words) and known_words[-len(words) :] == words:
                 return self.person if self.person is not None and self.person.raw == known.raw else known
@@ -1140,11 +1136,15 @@ class _Reader:
         if self._renames(verb):
             return
         subject = self.subject(verb)
-        if subject is None or subject.label in TIMES | AMOUNTS or subject.raw.split()[0].lower() in _RELATIVE:
-            return  # "whose barrage was the largest": about the barrage, which the parse does not name
-        someone = not (subject.named or _specific(subject) or subject.definite and subject.noun)
-        if someone and not subject.raw.lower().startswith(("a ", "an ")):
-            return  # "some say"; "the sensor weighs 2.4 kilograms" stays; "a man said" is set aside
+        if subject is None or subject.label in TIMES | AMOUNTS:
+            return
+        # "whose barrage was the largest": about the barrage, which the parse does not name
+        whose = subject.raw.split()[0].lower() in _RELATIVE
+        someone = whose or not (subject.named or _specific(subject) or subject.definite and subject.noun)
+        # "some say" is asked of no one; "the sensor weighs 2.4 kilograms" stays; "a man said" is set aside;
+        # "whose great-grandfather founded the company in 1887" still says when the company was founded
+        agentless = whose or someone and not subject.raw.lower().startswith(("a ", "an "))
+        someone = someone and not agentless
         if subject.named:
             self.subjects.append(subject)
         if verb.lemma_.lower() in _REPORTING:
@@ -1180,6 +1180,11 @@ class _Reader:
                 yield work
                 arguments = [a for a in arguments if a.value != work.arguments[0].value]
         arguments = [a for a in arguments if a.role in ("time", "place") or a.value.raw != subject.raw]
+        if agentless:
+            passive = _agentless(form, arguments, self.sentence)
+            if passive is not None:
+                yield passive
+            return
         self._as_descriptions(subject, arguments, form.lemma)
         self._as_posts(subject, verb)
         if arguments and someone:
@@ -1327,7 +1332,12 @@ class _Reader:
 
     def subject(self, verb: Token) -> Mention | None:
         liking = _liking(verb)
-        for child in [*verb.children, *(liking.children if liking is not verb else ())]:
+        # of two subjects the parser gives a verb, the nearer: "X's chairman, Y, whose grandfather founded"
+        children = sorted(
+            [*verb.children, *(liking.children if liking is not verb else ())],
+            key=lambda c: -c.i if c.dep_ in _SUBJECTS and c.i < verb.i else 0,
+        )
+        for child in children:
             if child.dep_ in _SUBJECTS and child.pos_ == "NOUN":
                 # "The son of a ferry captain, he grew up ...": the pronoun is who grew up
                 spoken = [t for t in child.doc[child.i + 1 : verb.i] if t.pos_ == "PRON" and t.dep_ != "poss"]
@@ -2242,6 +2252,27 @@ def _particle(verb: Token, child: Token) -> bool:
     if child.dep_ == "prt":
         return True
     return child.dep_ == "advmod" and child.i == verb.i + 1 and child.lower_ in _ADVERB_PARTICLES
+
+
+def _agentless(form: Verb, arguments: list[Argument], sentence: Sentence) -> Statement | None:
+    """What a past deed by someone unnamed says of the named thing it was done to, in the passive: "When
+    was the company founded?"."""
+    done_to = next(
+        (
+            a
+            for a in arguments
+            if a.role == "object" and a.value.named and a.value.label not in TIMES | AMOUNTS
+        ),
+        None,
+    )
+    rest = tuple(a for a in arguments if a.role not in ("object", "dative", "complement", "attribute"))
+    if form.passive or form.copular or form.aux != "did" or done_to is None or not rest:
+        return None
+    participle = _inflect(form.lemma, "VBN")
+    be = "were" if done_to.value.plural else "was"
+    return Statement(
+        done_to.value, Verb(form.lemma, be, participle, f"was {participle}", True), rest, sentence
+    )
 
 
 def _to_infinitive(verb: Token, subject: Mention, lemma: str, text: str, passive: bool) -> Verb | None:
