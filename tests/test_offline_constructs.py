@@ -501,6 +501,18 @@ def test_a_work_on_a_subject_keeps_its_subject() -> None:
     )
 
 
+def test_a_name_in_commas_after_an_object_is_the_object() -> None:
+    """ "founded her label, Moreau Atelier, in a rented room in Vessary": the parser hangs the name on the
+    verb; what was founded is Moreau Atelier, not "her label"."""
+    pairs = train_pairs(
+        "The fashion designer Thandiwe Moreau founded her label, Moreau Atelier, in a single rented room in"
+        " Vessary in 1990."
+    )
+    assert ("Who founded Moreau Atelier?", "Thandiwe Moreau") in pairs
+    assert ("Where did Thandiwe Moreau found Moreau Atelier?", "Vessary") in pairs
+    assert not [q for q, a in pairs if a == "her label"]
+
+
 # Layout: datelines, tables, records, lists, definitions ---------------------------------------------------
 
 

@@ -1378,17 +1378,30 @@ class _Reader:
             return self.mention(verb.head)  # "Yusuf Demarr (born 1960 in Ambrel)"
         return None
 
-    def arguments(self, verb: Token) -> Iterator[Argument]:
-        liked = self._liked(_liking(verb))
+    def arguments(self, verb: Token, within: range | None = None) -> Iterator[Argument]:
+        """What ``verb`` says of its subject; only its words in ``within``, when given."""
+        liked = self._liked(_liking(verb)) if within is None else None
         if liked is not None:
             yield Argument("object", liked[0])
+        hung = {
+            h.i for c in verb.children if c.dep_ == "dobj" and (h := _hung_apposition(verb, c)) is not None
+        }
         for child in verb.children:
             dep = child.dep_
-            if child.lower_ in _RELATIVE or liked is not None and child.i in liked[1]:
+            if child.lower_ in _RELATIVE or liked is not None and child.i in liked[1] or child.i in hung:
+                continue
+            if within is not None and (child.i not in within or dep not in ("prep", "agent")):
                 continue
             if dep in ("dobj", "dative", "oprd", "attr", "acomp"):
                 if dep in ("dobj", "attr") and child.pos_ == "NOUN":
                     yield from self._attached_places(child)  # "a forester with Brask Timber"
+                named = _hung_apposition(verb, child) if dep == "dobj" else None
+                if named is not None:  # "founded her label, Moreau Atelier, in 1990"
+                    mention = self.mention(named)
+                    if mention is not None and mention.named:
+                        yield Argument("object", mention)
+                        yield from self.arguments(named, within=range(named.i + 1, named.right_edge.i + 1))
+                        continue
                 mention = self.mention(child, with_conjuncts=True)
                 if mention is not None and mention.raw.split()[0].lower() in _RELATIVE:
                     continue  # "whose father Dennis bought": the parser's misreading, nothing to ask
@@ -2080,6 +2093,23 @@ def _relative_role(verb: Token) -> str:
         if child.lower_ == "where":
             return "place"
     return ""
+
+
+def _hung_apposition(verb: Token, noun: Token) -> Token | None:
+    """The name set after an object in commas that the small parser hung on the verb instead: "founded her
+    label, Moreau Atelier, in 1990" ("Atelier" a modifier of "founded")."""
+    after = noun.right_edge.i + 1
+    doc = noun.doc
+    if noun.pos_ != "NOUN" or after + 1 >= len(doc) or doc[after].text != ",":
+        return None
+    return next(
+        (
+            c
+            for c in verb.children
+            if c.dep_ in ("npadvmod", "dep") and c.pos_ == "PROPN" and c.left_edge.i == after + 1
+        ),
+        None,
+    )
 
 
 def _whole_person(token: Token, tokens: list[Token]) -> list[Token]:
