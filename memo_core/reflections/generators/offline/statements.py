@@ -838,7 +838,7 @@ class _Reader:
 
     def _post_before(self, token: Token, tokens: list[Token]) -> list[Token]:
         """ "Harrow Foods chief executive Mara Voss": Mara Voss, who is Harrow Foods' chief executive."""
-        person = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+        person = _entity_of(token)
         if person is None or person.start <= tokens[0].i:
             return tokens
         before = [t for t in tokens if t.i < person.start]
@@ -947,9 +947,7 @@ class _Reader:
         if person.ent_type_ != PERSON or of.ent_iob_ != "O" or token.ent_type_ in {PERSON} | TIMES | AMOUNTS:
             return None
         who, body = self.mention(person), self.mention(token)
-        if who is None or body is None or not who.is_person or not body.named:
-            return None
-        if body.label in PLACES:
+        if who is None or body is None or not who.is_person or not body.named or body.label in PLACES:
             return None
         works = Verb("work", "does", "work", "works")
         return Statement(who, works, (Argument("prep", replace(body, label="ORG"), "for"),), self.sentence)
@@ -972,7 +970,7 @@ class _Reader:
             return None
         if owner.pos_ != "PROPN" or owner.ent_type_ in {PERSON, "NORP"} | TIMES | AMOUNTS:
             return None
-        entity = next((e for e in doc.ents if e.start <= token.i < e.end), None)
+        entity = _entity_of(token)
         if entity is not None and entity.start <= owner.i:
             entity = None  # "the Cask Company in Ebbrook" taken as one name: the place is its last words
         elif entity is not None and entity.label_ not in PLACES:
@@ -1138,13 +1136,14 @@ class _Reader:
         subject = self.subject(verb)
         if subject is None or subject.label in TIMES | AMOUNTS:
             return
-        # "whose barrage was the largest": about the barrage, which the parse does not name
+        # "the sensor weighs 2.4 kilograms" names its subject; "a man said" is set aside, as the next
+        # sentence may name him; "some say", "whose great-grandfather founded the company in 1887" are
+        # asked only of what was done ("When was the company founded?")
         whose = subject.raw.split()[0].lower() in _RELATIVE
-        someone = whose or not (subject.named or _specific(subject) or subject.definite and subject.noun)
-        # "some say" is asked of no one; "the sensor weighs 2.4 kilograms" stays; "a man said" is set aside;
-        # "whose great-grandfather founded the company in 1887" still says when the company was founded
-        agentless = whose or someone and not subject.raw.lower().startswith(("a ", "an "))
-        someone = someone and not agentless
+        unnamed = not (subject.named or _specific(subject) or subject.definite and subject.noun)
+        indefinite = subject.raw.lower().startswith(("a ", "an "))
+        agentless = whose or unnamed and not indefinite
+        someone = unnamed and indefinite and not whose
         if subject.named:
             self.subjects.append(subject)
         if verb.lemma_.lower() in _REPORTING:
@@ -1384,18 +1383,19 @@ class _Reader:
         if liked is not None:
             yield Argument("object", liked[0])
         hung = {
-            h.i for c in verb.children if c.dep_ == "dobj" and (h := _hung_apposition(verb, c)) is not None
+            c.i: h for c in verb.children if c.dep_ == "dobj" and (h := _hung_apposition(verb, c)) is not None
         }
+        read_apart = {h.i for h in hung.values()} | set(liked[1] if liked is not None else ())
         for child in verb.children:
             dep = child.dep_
-            if child.lower_ in _RELATIVE or liked is not None and child.i in liked[1] or child.i in hung:
+            if child.lower_ in _RELATIVE or child.i in read_apart:
                 continue
             if within is not None and (child.i not in within or dep not in ("prep", "agent")):
                 continue
             if dep in ("dobj", "dative", "oprd", "attr", "acomp"):
                 if dep in ("dobj", "attr") and child.pos_ == "NOUN":
                     yield from self._attached_places(child)  # "a forester with Brask Timber"
-                named = _hung_apposition(verb, child) if dep == "dobj" else None
+                named = hung.get(child.i)
                 if named is not None:  # "founded her label, Moreau Atelier, in 1990"
                     mention = self.mention(named)
                     if mention is not None and mention.named:
@@ -2095,6 +2095,11 @@ def _relative_role(verb: Token) -> str:
     return ""
 
 
+def _entity_of(token: Token) -> Span | None:
+    """The named entity ``token`` is part of, if any."""
+    return next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+
+
 def _hung_apposition(verb: Token, noun: Token) -> Token | None:
     """The name set after an object in commas that the small parser hung on the verb instead: "founded her
     label, Moreau Atelier, in 1990" ("Atelier" a modifier of "founded")."""
@@ -2115,7 +2120,7 @@ def _hung_apposition(verb: Token, noun: Token) -> Token | None:
 def _whole_person(token: Token, tokens: list[Token]) -> list[Token]:
     """A person's name as the recogniser holds it, where the parser hung its first words on the verb
     ("Tithen Mirdell comes from Wosby", "Tithen" an adverb)."""
-    entity = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+    entity = _entity_of(token)
     if entity is None or entity.label_ != PERSON or not tokens or entity.start >= tokens[0].i:
         return tokens
     before = list(token.doc[entity.start : tokens[0].i])
@@ -2143,7 +2148,7 @@ def _post_nominals_off(tokens: list[Token]) -> list[Token]:
 
 def _full_name(token: Token) -> bool:
     """A person's name of two words or more: "Colm Reddaway", not the lone "Atlas" of "Atlas of the Marsh"."""
-    entity = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+    entity = _entity_of(token)
     return entity is not None and len(entity) >= 2
 
 
